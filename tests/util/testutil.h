@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test helpers shared by unit and lab tests.  This header deliberately uses
+ * only plain C types so that test files which include the Windows headers
+ * (wsk.h defines AF_INET6 = 23, SOCKADDR, ...) can use the Linux-socket
+ * helpers without including <sys/socket.h>.
+ */
+#ifndef WSS_TESTUTIL_H
+#define WSS_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Move the calling process into a new, private network namespace
+ * (unshare(CLONE_NEWNET)) and bring its loopback up.  Everything the test
+ * creates afterwards (TAPs, addresses, sockets) lives and dies with it.
+ * Returns 0, or -errno with a message on stderr.  Lab tests call it first
+ * and FAIL (not skip) when it fails: CI runs them as root. */
+int tu_enter_netns(void);
+
+/* Monotonic time in ns / ms. */
+uint64_t tu_now_ns(void);
+
+#endif
