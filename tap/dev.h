@@ -43,14 +43,18 @@ struct dev_frame {
 struct dev;
 struct dev_ops {
     /* Write n frames.  Returns the number written (>= 0), or -errno if the
-     * first one failed.  -ENODEV / -EIO / -EBADFD: the device is gone. */
+     * first one failed: -ENODEV = the device is gone (a deleted TAP fails
+     * with EBADFD, mapped to ENODEV); -ENETDOWN = the link is only down
+     * (a TAP write then fails with EIO). */
     int (*send)(struct dev *d, struct dev_frame *v, unsigned n);
     /* Read up to n frames into the caller's buffers.  Returns the number read
      * (0 = nothing waiting right now), or -errno: -ENODEV (and friends) when
      * the device has disappeared - the caller must stop polling it. */
     int (*recv)(struct dev *d, struct dev_frame *v, unsigned n);
     /* A file descriptor that polls readable (POLLIN) when recv() may return
-     * frames, and reports POLLERR/POLLHUP when the device is gone. */
+     * frames.  When the device is gone it keeps polling ready (a deleted TAP
+     * reports POLLERR on every poll; memdev keeps its eventfd readable), so
+     * the caller must stop polling it once recv() has returned -ENODEV. */
     int (*pollfd)(struct dev *d);
     /* Close and free the device (a TAP is destroyed with its fd). */
     void (*close)(struct dev *d);
@@ -84,6 +88,9 @@ struct tap_config {
      * ones are added with IFA_F_NODAD. */
     const struct dev_prefix *host_addrs;
     unsigned n_host_addrs;
+    /* Path of the TUN/TAP clone device; NULL = "/dev/net/tun" (tests point
+     * it elsewhere to check the "missing" message). */
+    const char *tun_path;
 };
 /* Create the TAP (O_RDWR|O_NONBLOCK|O_CLOEXEC, TUNSETIFF IFF_TAP|IFF_NO_PI),
  * bring the link up, set the MTU and host addresses through libnl-route.
@@ -112,7 +119,7 @@ int memdev_inject(struct dev *d, const void *frame, size_t len);
 long memdev_pop_tx(struct dev *d, void *buf, size_t cap);
 unsigned memdev_tx_pending(struct dev *d);
 /* Make the device behave as if it had been deleted: recv/send return -ENODEV
- * and the poll fd reports POLLHUP. */
+ * and the poll fd stays readable. */
 void memdev_set_gone(struct dev *d);
 
 #endif /* WSS_DEV_H */
