@@ -60,7 +60,8 @@ struct wskstack {
     struct route_table *routes;
     struct udp_table *udp;
     struct icmp_state *icmp;
-    uint16_t ip_id;                /* IPv4 identification (under lock) */
+    uint16_t ip_id;                /* IPv4 identification (under lock;
+                                      random start set by route_init) */
 
     _Atomic uint64_t cnt[CNT__COUNT];
 
@@ -96,7 +97,10 @@ int pkt_pool_init(struct wskstack *st);
 void pkt_pool_fini(struct wskstack *st);
 
 /* ---- Ethernet (eth.c) -------------------------------------------------------- */
-/* Receive thread. p holds a whole frame; consumes p. */
+/* Receive thread. p holds a whole frame; consumes p.  It pkt_pull()s the
+ * Ethernet header before calling arp_input/ipv4_input, so the header stays
+ * readable just in front of pkt_data(p): ipv4.c reads the destination MAC
+ * there to tell a link-layer broadcast (RFC 1122 §3.2.2). */
 void eth_input(struct wskstack *st, struct pkt *p, uint64_t now);
 /* Prepend an Ethernet header (dst, our MAC, ethertype) and write the frame.
  * Without st->lock.  Consumes p (freed after the write).  0 or -errno. */
@@ -107,10 +111,13 @@ int neigh_init(struct wskstack *st);
 void neigh_fini(struct wskstack *st);     /* fails queued tx_reqs with -ENODEV */
 /* Receive thread: an ARP packet (p at the ARP header).  Consumes p. */
 void arp_input(struct wskstack *st, struct pkt *p, uint64_t now);
-/* Send an IPv4 packet (p at the IP header) to next hop `nh`.  Without
- * st->lock.  If the MAC is known: framed and written now, returns
- * UDP_SEND_DONE (0).  If not: queued on the entry (bounded queue: when full
- * the packet is refused with -ENOBUFS), resolution started, returns
+/* Send an IPv4 packet (p at the IP header) to next hop `nh`.  p may be a
+ * CHAIN (p->next) of the fragments of one datagram, in order, all carrying
+ * the same p->req: it is sent, queued or refused as a whole, and
+ * neigh_output sets req->frames itself (neigh.c).  Without st->lock.
+ * If the MAC is known: framed and written now, returns UDP_SEND_DONE (0).
+ * If not: queued on the entry (bounded queue: when full the packet is
+ * refused with -ENOBUFS), resolution started, returns
  * UDP_SEND_QUEUED; p->req (if any) is completed later.  Consumes p in every
  * case. */
 int neigh_output(struct wskstack *st, struct pkt *p, uint32_t nh, uint64_t now);

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * eth.c - Ethernet II input demultiplexing and output framing (RFC 894).
+ *
+ * Input (receive thread), in this order, each failure with its own counter
+ * (BAD-INPUT part 3 A):
+ *   1. runt: 14 bytes or fewer - no header, or a header with nothing behind
+ *      it (A.1)                                              -> IfInErrors
+ *   2. oversize: longer than MTU + 14 (A.4)                  -> IfInErrors
+ *   3. looped: the source MAC is ours (A.3)                  -> IfInDiscards
+ *      source MAC broadcast/multicast (IEEE 802: a source is
+ *      always an individual address)                         -> IfInDiscards
+ *   4. not for us: destination neither our MAC, broadcast, nor a multicast
+ *      group we accept (A.3; RFC 1122 §2.4)                  -> IfInDiscards
+ *   5. EtherType: ARP -> arp_input, IPv4 -> ipv4_input; IPv6 (issue 4),
+ *      802.3 length fields and anything else (A.2)           -> IfInUnknownProtos
+ * Every frame read is counted in IfInPackets/IfInBytes first, as Linux
+ * counts rx_packets before its protocol handlers decide.
+ *
+ * Output: frames are written as they are; no padding to the 60-byte
+ * minimum (a TAP has no minimum: the kernel accepts short frames, and the
+ * IP length, not the frame length, delimits a datagram - RFC 894).
+ */
+#include "stack/stack_impl.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Multicast groups accepted at the link layer.  None for IPv4 yet (the
+ * stack joins no groups); issue 4 adds 33:33:xx:xx:xx:xx for IPv6 ND
+ * (RFC 2464 §7). */
+static bool eth_mcast_accepted(struct wskstack *st, const uint8_t dst[ETH_ALEN])
+{
+    (void)st;
+    (void)dst;
+    return false;
+}
+
+void eth_input(struct wskstack *st, struct pkt *p, uint64_t now)
+{
+    struct eth_repr eh;
+    p->ts = now;
+    CNT_INC(st, IfInPackets);
+    CNT_ADD(st, IfInBytes, p->len);
+
+    if (p->len <= ETH_HDR_LEN) {
+        stack_drop(st, CNT_IfInErrors, "eth", "runt frame: no payload after the 14-byte header (A.1)");
+        goto drop;
+    }
+    if (p->len > st->mtu + ETH_HDR_LEN) {
+        stack_drop(st, CNT_IfInErrors, "eth", "frame longer than MTU + 14 (A.4, IEEE 802.3)");
+        goto drop;
+    }
+    enum wire_err werr = eth_parse(pkt_data(p), p->len, &eh);
+    if (memcmp(eh.src, st->mac, ETH_ALEN) == 0) {
+        stack_drop(st, CNT_IfInDiscards, "eth", "source MAC is ours: looped frame (A.3)");
+        goto drop;
+    }
+    if (eth_is_multicast(eh.src)) {
+        stack_drop(st, CNT_IfInDiscards, "eth", "source MAC is a group address (IEEE 802)");
+        goto drop;
+    }
+    if (memcmp(eh.dst, st->mac, ETH_ALEN) != 0 && !eth_is_broadcast(eh.dst) &&
+        !(eth_is_multicast(eh.dst) && eth_mcast_accepted(st, eh.dst))) {
+        stack_drop(st, CNT_IfInDiscards, "eth", "destination MAC not ours (A.3, RFC 1122 §2.4)");
+        goto drop;
+    }
+    if (werr != WIRE_OK) {
+        /* WIRE_UNSUPPORTED: type field <= 1500 is an 802.3 length (A.2). */
+        stack_drop(st, CNT_IfInUnknownProtos, "eth", "802.3 length field, not an EtherType (A.2)");
+        goto drop;
+    }
+    switch (eh.ethertype) {
+    case ETHERTYPE_ARP:
+        pkt_pull(p, ETH_HDR_LEN);
+        arp_input(st, p, now);
+        return;
+    case ETHERTYPE_IPV4:
+        pkt_pull(p, ETH_HDR_LEN);
+        ipv4_input(st, p, now);
+        return;
+    case ETHERTYPE_IPV6:
+        stack_drop(st, CNT_IfInUnknownProtos, "eth", "IPv6 not supported yet (A.2)");
+        goto drop;
+    default:
+        if (st->trace)
+            stack_trace(st, "eth", "drop IfInUnknownProtos: EtherType 0x%04x (A.2, RFC 894)",
+                        eh.ethertype);
+        CNT_INC(st, IfInUnknownProtos);
+        goto drop;
+    }
+drop:
+    pkt_free(st, p);
+}
+
+int eth_output(struct wskstack *st, struct pkt *p, const uint8_t dst[ETH_ALEN], uint16_t ethertype)
+{
+    uint8_t *h = pkt_push(p, ETH_HDR_LEN);
+    if (!h) {
+        stack_drop(st, CNT_IfOutDiscards, "eth", "no headroom for the Ethernet header");
+        pkt_free(st, p);
+        return -ENOBUFS;
+    }
+    struct eth_repr eh = {.ethertype = ethertype};
+    memcpy(eh.dst, dst, ETH_ALEN);
+    memcpy(eh.src, st->mac, ETH_ALEN);
+    eth_emit(&eh, h);
+
+    struct dev_frame f = {.data = h, .len = p->len, .cap = p->len};
+    int rc = dev_send(st->dev, &f, 1);
+    int ret;
+    if (rc == 1) {
+        CNT_INC(st, IfOutPackets);
+        CNT_ADD(st, IfOutBytes, f.len);
+        ret = 0;
+    } else {
+        ret = rc < 0 ? rc : -EIO;
+        if (st->trace)
+            stack_trace(st, "eth", "drop IfOutErrors: device write failed (%d)", ret);
+        CNT_INC(st, IfOutErrors);
+    }
+    pkt_free(st, p);
+    return ret;
+}
