@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * udp.c - UDP (RFC 768, RFC 1122 §4.1): the endpoint table, ephemeral
+ * ports, input and udp_send.
+ *
+ * A datagram from IP (p at the UDP header, p->len = the IP payload):
+ *   length field < 8 or > IP payload        -> UdpInErrors (I.39)
+ *   length field < IP payload               -> the tail is ignored (RFC 768)
+ *   checksum wrong (0 = none is accepted)   -> UdpInCsumErrors + UdpInErrors (I.40)
+ *   source broadcast/multicast              -> UdpInErrors (I.41, RFC 1122 §4.1.3.6)
+ *   no endpoint: unicast                    -> ICMP port unreachable, UdpNoPorts
+ *                broadcast/multicast        -> UdpIgnoredMulti, no ICMP (RFC 1122 §3.2.2)
+ *   endpoint found: ep->ops->rx             -> UdpInDatagrams, or on refusal
+ *                                              UdpRcvbufErrors/UdpInErrors
+ *
+ * The endpoint table is a hash on the local port; each chain holds every
+ * endpoint bound to ports hashing there.  On input the endpoint bound to the
+ * destination address wins over a wildcard one (most specific match).
+ *
+ * Binding rules (the Windows/BSD model):
+ *   - same port, same address (both wildcard, or the same specific address):
+ *     -EADDRINUSE unless both set UDP_EP_REUSEADDR;
+ *   - same port, a specific address and the wildcard: allowed, unless one of
+ *     them set UDP_EP_EXCLUSIVE (SO_EXCLUSIVEADDRUSE forbids any sharing);
+ *   - a specific address must be one of ours (-EADDRNOTAVAIL);
+ *   - port 0: an ephemeral port in 49152-65535 (RFC 6335 §6), searched from
+ *     a random start each time (RFC 6056 §3.3.1, "Algorithm 1"), skipping
+ *     any port in use.
+ * An endpoint with neither UDP_EP_V4 nor UDP_EP_V6 in its flags is treated
+ * as IPv4 (the only family so far).
+ *
+ * Locking (stack.h): the table and the ephemeral-port generator are guarded
+ * by st->lock.  The rx callback runs with no lock held; ep->active counts
+ * callbacks in progress so that udp_unbind can wait for them.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "stack/stack_impl.h"
+
+#define UDP_HASH_SIZE 256u
+#define UDP_EPH_FIRST 49152u
+#define UDP_EPH_LAST 65535u
+#define UDP_EPH_COUNT (UDP_EPH_LAST - UDP_EPH_FIRST + 1)
+/* RFC 768 / RFC 791: 65535 - 20 (IPv4 header) - 8 (UDP header). */
+#define UDP_MAX_PAYLOAD_V4 65507u
+
+struct udp_table {
+    struct udp_ep *chain[UDP_HASH_SIZE];
+    uint64_t rng;              /* xorshift64 state for ephemeral ports */
+};
+
+/*
+ * Which endpoints' rx callbacks is THIS thread inside?  A linked list of
+ * frames on the calling thread's stack, so that udp_unbind called from
+ * inside a callback (of this or an enclosing one) does not wait for itself.
+ * It is per-thread call context, not shared state: nothing in it outlives
+ * the callback, and no other thread ever reads it.
+ */
+struct udp_cb_frame {
+    const struct udp_ep *ep;
+    const struct udp_cb_frame *prev;
+};
+static _Thread_local const struct udp_cb_frame *udp_cb_top;
+
+static inline unsigned udp_hash(uint16_t port)
+{
+    return (port ^ (port >> 8)) & (UDP_HASH_SIZE - 1);
+}
+
+static uint64_t udp_seed(void)
+{
+    uint64_t v = 0;
+    if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        v = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)ts.tv_sec;
+    }
+    return v ? v : 0x2545f4914f6cdd1dull;   /* xorshift must not start at 0 */
+}
+
+/* Caller holds st->lock. */
+static uint32_t udp_random(struct udp_table *t)
+{
+    uint64_t x = t->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    t->rng = x;
+    return (uint32_t)(x >> 32);
+}
+
+int udp_init(struct wskstack *st)
+{
+    st->udp = calloc(1, sizeof(*st->udp));
+    if (!st->udp)
+        return -ENOMEM;
+    st->udp->rng = udp_seed();
+    return 0;
+}
+
+void udp_fini(struct wskstack *st)
+{
+    /* Endpoints belong to their owners (the wsk layer closes every socket
+     * before the stack is destroyed); only the table is ours. */
+    free(st->udp);
+    st->udp = NULL;
+}
+
+static bool udp_ep_is_wild(const struct udp_ep *ep)
+{
+    return ip_addr_is_any(&ep->local);
+}
+
+static bool udp_ep_accepts_v4(const struct udp_ep *ep)
+{
+    return (ep->flags & UDP_EP_V4) || !(ep->flags & (UDP_EP_V4 | UDP_EP_V6));
+}
+
+/* Caller holds st->lock.  May `ep` bind to (local, port) next to the
+ * endpoints already there? */
+static bool udp_port_conflict(struct wskstack *st, const struct udp_ep *ep,
+                              const struct ip_addr *local, uint16_t port)
+{
+    bool wild = ip_addr_is_any(local);
+    for (const struct udp_ep *e = st->udp->chain[udp_hash(port)]; e; e = e->next) {
+        if (e->lport != port)
+            continue;
+        bool e_wild = udp_ep_is_wild(e);
+        bool same = (wild && e_wild) || (!wild && !e_wild && ip_addr_eq(local, &e->local));
+        bool overlap = same || wild || e_wild;
+        if (!overlap)
+            continue;               /* two different specific addresses */
+        if ((ep->flags | e->flags) & UDP_EP_EXCLUSIVE)
+            return true;            /* SO_EXCLUSIVEADDRUSE: no sharing at all */
+        if (same && !((ep->flags & e->flags) & UDP_EP_REUSEADDR))
+            return true;
+    }
+    return false;
+}
+
+/* Caller holds st->lock. */
+static bool udp_port_used(struct wskstack *st, uint16_t port)
+{
+    for (const struct udp_ep *e = st->udp->chain[udp_hash(port)]; e; e = e->next)
+        if (e->lport == port)
+            return true;
+    return false;
+}
+
+int udp_bind(struct wskstack *st, struct udp_ep *ep, const struct ip_addr *local, uint16_t port)
+{
+    if (ep->bound)
+        return -EINVAL;
+    struct ip_addr la = {.af = IPA_NONE};
+    if (local && !ip_addr_is_any(local)) {
+        /* A specific address must be one of ours (there are no IPv6
+         * addresses yet, so any specific IPv6 address is refused too). */
+        if (local->af != IPA_V4 || !ipv4_is_local(st, local->v4))
+            return -EADDRNOTAVAIL;
+        la = *local;
+    }
+
+    pthread_mutex_lock(&st->lock);
+    if (port == 0) {
+        uint32_t start = udp_random(st->udp) % UDP_EPH_COUNT;
+        for (uint32_t i = 0; i < UDP_EPH_COUNT; i++) {
+            uint16_t cand = (uint16_t)(UDP_EPH_FIRST + (start + i) % UDP_EPH_COUNT);
+            if (!udp_port_used(st, cand)) {
+                port = cand;
+                break;
+            }
+        }
+        if (port == 0) {
+            pthread_mutex_unlock(&st->lock);
+            return -EADDRINUSE;     /* all 16384 ephemeral ports taken */
+        }
+    } else if (udp_port_conflict(st, ep, &la, port)) {
+        pthread_mutex_unlock(&st->lock);
+        return -EADDRINUSE;
+    }
+    ep->local = la;
+    ep->lport = port;
+    ep->bound = true;
+    atomic_store(&ep->active, 0);
+    unsigned h = udp_hash(port);
+    ep->next = st->udp->chain[h];
+    st->udp->chain[h] = ep;
+    pthread_mutex_unlock(&st->lock);
+    return 0;
+}
+
+void udp_unbind(struct wskstack *st, struct udp_ep *ep)
+{
+    pthread_mutex_lock(&st->lock);
+    if (ep->bound) {
+        for (struct udp_ep **pp = &st->udp->chain[udp_hash(ep->lport)]; *pp; pp = &(*pp)->next) {
+            if (*pp == ep) {
+                *pp = ep->next;
+                break;
+            }
+        }
+        ep->bound = false;
+        ep->next = NULL;
+    }
+    pthread_mutex_unlock(&st->lock);
+
+    /* From here udp_input cannot find ep any more (it looks it up and
+     * increments `active` under st->lock).  Wait for a callback still
+     * running on another thread - unless we ARE that callback. */
+    for (const struct udp_cb_frame *f = udp_cb_top; f; f = f->prev)
+        if (f->ep == ep)
+            return;
+    while (atomic_load(&ep->active) > 0)
+        sched_yield();
+}
+
+/* ---- input -------------------------------------------------------------------- */
+
+/* Caller holds st->lock.  The endpoint for (dst, dport): bound to dst
+ * exactly, else bound to the wildcard.  Among equals, the one bound last
+ * (at the head of the chain) wins, as in Linux for unicast. */
+static struct udp_ep *udp_lookup(struct wskstack *st, uint32_t dst, uint16_t dport)
+{
+    struct udp_ep *wild = NULL;
+    for (struct udp_ep *e = st->udp->chain[udp_hash(dport)]; e; e = e->next) {
+        if (e->lport != dport || !udp_ep_accepts_v4(e))
+            continue;
+        if (udp_ep_is_wild(e)) {
+            if (!wild)
+                wild = e;
+        } else if (e->local.af == IPA_V4 && e->local.v4 == dst) {
+            return e;
+        }
+    }
+    return wild;
+}
+
+void udp_input(struct wskstack *st, struct pkt *p, const struct ipv4_repr *ip, bool link_bcast,
+               uint64_t now)
+{
+    struct udp_repr u;
+    const uint8_t *h = pkt_data(p);
+
+    switch (udp_parse(h, p->len, &u)) {
+    case WIRE_OK:
+        break;
+    case WIRE_BAD_LENGTH:
+        stack_drop(st, CNT_UdpInErrors, "udp", "length field < 8 (RFC 768, I.39)");
+        goto free;
+    default:
+        stack_drop(st, CNT_UdpInErrors, "udp",
+                   "shorter than 8 bytes or length field beyond the IP payload (RFC 1122 §4.1.3, I.39)");
+        goto free;
+    }
+    /* RFC 768: the length field delimits the datagram; the tail is ignored. */
+    p->len = u.len;
+
+    if (!udp_csum_ok_v4(h, u.len, ip->src, ip->dst)) {
+        CNT_INC(st, UdpInCsumErrors);
+        stack_drop(st, CNT_UdpInErrors, "udp", "bad checksum (RFC 1122 §4.1.3.4, I.40)");
+        goto free;
+    }
+    if (ipv4_is_multicast(ip->src) || ipv4_is_broadcast(st, ip->src)) {
+        stack_drop(st, CNT_UdpInErrors, "udp",
+                   "broadcast/multicast source (RFC 1122 §4.1.3.6, I.41)");
+        goto free;
+    }
+
+    bool mcast = ipv4_is_multicast(ip->dst);
+    bool bcast = link_bcast || ipv4_is_broadcast(st, ip->dst);
+
+    pthread_mutex_lock(&st->lock);
+    struct udp_ep *ep = udp_lookup(st, ip->dst, u.dport);
+    if (ep)
+        atomic_fetch_add(&ep->active, 1);
+    pthread_mutex_unlock(&st->lock);
+
+    if (!ep) {
+        if (bcast || mcast) {
+            /* RFC 1122 §3.2.2: never an ICMP error about a broadcast. */
+            stack_drop(st, CNT_UdpIgnoredMulti, "udp", "no socket for a broadcast/multicast (I.41)");
+            goto free;
+        }
+        /* RFC 1122 §4.1.3.1: Port Unreachable SHOULD be sent.  The IP
+         * header still sits in front of the UDP header (ipv4_input pulled
+         * it); quote from there. */
+        icmp_send_error(st, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0, h - ip->hdr_len,
+                        ip->total_len, link_bcast, now);
+        stack_drop(st, CNT_UdpNoPorts, "udp", "no socket on the port (RFC 1122 §4.1.3.1)");
+        goto free;
+    }
+
+    struct udp_rx_info info = {
+        .src = ip4(ip->src), .dst = ip4(ip->dst),
+        .sport = u.sport, .dport = u.dport,
+        .ifindex = st->ifindex, .ttl = ip->ttl, .tos = ip->tos,
+        .bcast = bcast, .mcast = mcast,
+    };
+    pkt_pull(p, UDP_HDR_LEN);
+
+    struct udp_cb_frame fr = {.ep = ep, .prev = udp_cb_top};
+    udp_cb_top = &fr;
+    int rc = ep->ops->rx(ep, p, &info);
+    udp_cb_top = fr.prev;
+    atomic_fetch_sub(&ep->active, 1);   /* ep may be gone after this */
+
+    if (rc == 0) {
+        CNT_INC(st, UdpInDatagrams);
+        return;
+    }
+    if (rc == -ENOBUFS) {
+        CNT_INC(st, UdpInErrors);
+        stack_drop(st, CNT_UdpRcvbufErrors, "udp", "socket receive queue full (I.41)");
+    } else {
+        stack_drop(st, CNT_UdpInErrors, "udp", "refused by the socket");
+    }
+free:
+    pkt_free(st, p);
+}
+
+/* ---- output -------------------------------------------------------------------- */
+
+int udp_send(struct wskstack *st, struct udp_ep *ep, const struct udp_send_args *a)
+{
+    if (!ep->bound)
+        return -EINVAL;
+    if (a->dst.af != IPA_V4)
+        return a->dst.af == IPA_V6 ? -EAFNOSUPPORT : -EINVAL;
+    if (a->dst.v4 == 0 || a->dport == 0)
+        return -EINVAL;
+    if (a->len > UDP_MAX_PAYLOAD_V4)
+        return -EMSGSIZE;           /* BAD-INPUT J.45: nothing is sent */
+    if (a->ttl == 0 || a->ttl > 255 || a->tos > 255)
+        return -EINVAL;             /* we never send TTL 0 (C.14) */
+    if (a->ifindex != 0 && a->ifindex != st->ifindex)
+        return -ENXIO;
+    if (stack_dev_gone(st))
+        return -ENODEV;
+
+    uint32_t dst = a->dst.v4, src;
+    if (a->src.af != IPA_NONE && !ip_addr_is_any(&a->src)) {
+        /* IN_PKTINFO: the caller's source must be one of ours. */
+        if (a->src.af != IPA_V4 || !ipv4_is_local(st, a->src.v4))
+            return -EADDRNOTAVAIL;
+        src = a->src.v4;
+    } else if (!udp_ep_is_wild(ep)) {
+        src = ep->local.v4;
+    } else {
+        uint32_t nh = dst;
+        if (!ipv4_is_broadcast(st, dst) && !ipv4_is_multicast(dst)) {
+            pthread_mutex_lock(&st->lock);
+            int r = route4_lookup(st, dst, &nh, NULL);
+            pthread_mutex_unlock(&st->lock);
+            if (r < 0) {
+                stack_drop(st, CNT_IpOutNoRoutes, "ipv4", "no route to destination (RFC 1122 §3.3.1)");
+                return -ENETUNREACH;
+            }
+        }
+        if (ipv4_select_source(st, dst, nh, &src) < 0)
+            return -EADDRNOTAVAIL;  /* never send from 0.0.0.0 (K.50) */
+    }
+
+    struct pkt *p = pkt_alloc(st, (uint32_t)(UDP_HDR_LEN + a->len));
+    if (!p) {
+        stack_drop(st, CNT_UdpSndbufErrors, "udp", "no packet buffer");
+        return -ENOBUFS;
+    }
+    uint8_t *b = pkt_data(p);
+    size_t left = a->len;
+    uint8_t *d = b + UDP_HDR_LEN;
+    for (unsigned i = 0; i < a->iovcnt && left; i++) {
+        size_t n = a->iov[i].iov_len < left ? a->iov[i].iov_len : left;
+        if (n)
+            memcpy(d, a->iov[i].iov_base, n);
+        d += n;
+        left -= n;
+    }
+    if (left) {                     /* the iov holds fewer bytes than len */
+        pkt_free(st, p);
+        return -EINVAL;
+    }
+    p->len = (uint32_t)(UDP_HDR_LEN + a->len);
+    udp_emit_v4(b, ep->lport, a->dport, (uint16_t)a->len, src, dst);
+    p->req = a->req;
+
+    struct ipv4_tx tx = {
+        .src = src, .dst = dst, .proto = IP_PROTO_UDP,
+        .ttl = (uint8_t)(a->ttl < 0 ? IPV4_DEFAULT_TTL : a->ttl),
+        .tos = (uint8_t)(a->tos < 0 ? 0 : a->tos),
+        .df = a->df,
+    };
+    int rc = ipv4_output(st, p, &tx, stack_now(st));
+    if (rc >= 0)
+        CNT_INC(st, UdpOutDatagrams);
+    else if (rc == -ENOBUFS)
+        CNT_INC(st, UdpSndbufErrors);
+    return rc;
+}
