@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wsk_impl.h - the WSK provider's private interfaces (the files of wsk/, not wsk/nt/).
+ *
+ * Files (prefix = owner):
+ *   provider.c  registration (WskRegister ... WskDeregister), the
+ *               process-default stack, provider instances, WskControlClient
+ *   socket.c    WskSocket, dispatch tables, WskBind, WskGetLocalAddress,
+ *               WskControlSocket, WskCloseSocket, the device-gone hook
+ *   dgram.c     WskSendTo, WskReceiveFrom, WskSendMessages, cmsg walking,
+ *               MDL gather/scatter, the UDP endpoint callback
+ *   compl.c     completion threads, per-socket completion queues, the
+ *               synchronous hand-off
+ *   status.c    errno -> NTSTATUS
+ *
+ * ===========================================================================
+ * DESIGN DECISIONS (the IRP contract of WSK-SPEC section 5.1, as implemented)
+ * ===========================================================================
+ * Completion threads.  Each provider instance (one per stack) runs
+ *   WSK_COMPL_THREADS (2) completion threads.  Every socket has a FIFO
+ *   completion queue (struct wsk_cq); a queue with work is put on the
+ *   provider's run queue; a completion thread takes ONE queue and drains it.
+ *   So the completion routines of one socket never run concurrently and run
+ *   in the order the completions were queued.  IofCompleteRequest is called
+ *   only on completion threads (one documented exception: when even the
+ *   small completion record cannot be allocated, see wsk_complete_now()).
+ *   Client-level IRPs (WskSocket failures, WskControlClient) use the
+ *   provider's own queue (prov->cq).
+ *
+ * Returning from a WSK call.
+ *   - Result known during the call (synchronous success of socket / bind /
+ *     control / get-local-address / close, or ANY immediate failure): the
+ *     caller queues the IRP to the socket's completion queue and WAITS until
+ *     its completion routine has run, then returns the status.  STATUS_SUCCESS
+ *     or an error therefore really means "already completed" (win-net-test
+ *     frees the IRP right after a non-pending return).  The routine runs with
+ *     Irp->PendingReturned == FALSE.
+ *     Exception: if the calling thread IS one of this provider's completion
+ *     threads (a WSK call from inside a completion routine) the provider never
+ *     waits (that would deadlock): IoMarkIrpPending, queue, STATUS_PENDING.
+ *   - Sends whose frame was written on the caller's thread (UDP_SEND_DONE):
+ *     IoMarkIrpPending, queue the completion, return STATUS_PENDING (fast
+ *     path, no wait).  Sends queued for ARP resolution (UDP_SEND_QUEUED):
+ *     IoMarkIrpPending, STATUS_PENDING; tx_req->done() queues the completion
+ *     with the mapped status (0 -> SUCCESS + bytes, -EHOSTUNREACH ->
+ *     STATUS_HOST_UNREACHABLE, -ENODEV -> STATUS_FILE_FORCED_CLOSED,
+ *     -ECANCELED -> STATUS_CANCELLED).
+ *   - Before queuing, the provider takes the IRP's stack location the way a
+ *     lower driver does (IoSetNextIrpStackLocation: the location the client
+ *     filled with IoSetCompletionRoutine becomes current) and, when it will
+ *     return STATUS_PENDING, calls IoMarkIrpPending BEFORE the completion can
+ *     possibly run.  So Irp->PendingReturned is exactly what IofCompleteRequest
+ *     derives from SL_PENDING_RETURNED.  IoStatus.Information is set before
+ *     completion (0 on error).  The provider never frees an IRP it did not
+ *     allocate, and never touches an IRP after IofCompleteRequest returned.
+ *   - Irp == NULL where an IRP is required, or an IRP without a free stack
+ *     location (CurrentLocation <= 1): STATUS_INVALID_PARAMETER is returned
+ *     and nothing is completed (there is nothing to complete).
+ *
+ * Per-socket send ordering.  Every send gets a place in the socket's
+ *   in-flight list (submission order).  A send's completion is queued only
+ *   when it and every earlier send of the socket have a result, so a send
+ *   that went out at once is held back behind an earlier one still waiting
+ *   for ARP.  An immediate send failure while earlier sends are in flight is
+ *   therefore reported as STATUS_PENDING (completed later, in order) instead
+ *   of blocking the caller for up to 3 s.
+ *
+ * Receive.  Pending WskReceiveFrom IRPs wait in a per-socket FIFO, each
+ *   cancelable (cancel routine armed while queued; Irp->Cancel re-checked
+ *   after arming).  A datagram is given to the first IRP whose
+ *   IoSetCancelRoutine(Irp, NULL) returns non-NULL (NULL = cancellation owns
+ *   it; the cancel routine dequeues it).  Without a pending IRP the datagram
+ *   is queued, bounded by WSK_RCVQ_MAX_DGRAMS datagrams and SO_RCVBUF bytes
+ *   (default WSK_RCVQ_DEFAULT_BYTES); over the bound the endpoint callback
+ *   returns -ENOBUFS and the stack counts UdpRcvbufErrors.
+ *
+ * Close.  WskCloseSocket marks the socket closing, unbinds the endpoint (no
+ *   receive callback runs afterwards), completes every pending receive with
+ *   STATUS_CANCELLED, tx_req_cancel()s every send still waiting for ARP
+ *   (STATUS_CANCELLED; sends that already left complete with success),
+ *   waits until every send has its completion queued, frees queued
+ *   datagrams, then queues the close IRP's completion behind all of them.
+ *   The socket memory is freed by the completion thread right after the
+ *   close IRP's routine ran; nothing of that socket is called afterwards.
+ *
+ * NOT YET (each returns STATUS_NOT_SUPPORTED, completing the IRP if one was
+ *   given): event callbacks (SO_WSK_EVENT_CALLBACK, WSK_SET_STATIC_EVENT_
+ *   CALLBACKS, WskRelease), fixed addresses (SIO_WSK_SET_REMOTE_ADDRESS /
+ *   SET_SENDTO_ADDRESS; WskSendTo with RemoteAddress NULL is
+ *   STATUS_INVALID_PARAMETER), WskSendMessages, IPv6 datagram sockets,
+ *   connection/listen/stream sockets, options other than IP_PKTINFO and
+ *   SO_RCVBUF.
+ *
+ * LOCKS (order: reg->lock / g_wsk.lock  ->  prov->socks_lock  ->
+ *        sock->lock  ->  prov->lock).  No lock is held while calling a client
+ *        completion routine, the stack (udp_send/udp_bind/udp_unbind/
+ *        tx_req_cancel), or while waiting for a completion.
+ *   prov->lock        run queue, every completion queue of the provider
+ *   waiter->m         one synchronous hand-off (on the waiting caller's
+ *                     stack; leaf lock)
+ *   prov->socks_lock  the provider's list of live sockets (device-gone walk)
+ *   sock->lock        the socket's state: bound address, options, pending
+ *                     receives, queued datagrams, in-flight sends
+ *   reg->lock         captures, sockets and calls counted per registration
+ *   g_wsk.lock        (provider.c) the process-default stack and the list of
+ *                     provider instances - the ONLY global mutable state of
+ *                     the library: WskRegister has no other place to find the
+ *                     stack a registration belongs to.
+ * ===========================================================================
+ */
+#ifndef WSS_WSK_IMPL_H
+#define WSS_WSK_IMPL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ntddk.h>
+#include <wsk.h>
+
+#include "stack/stack.h"
+#include "wskstack_wsk.h"
+
+#define WSK_COMPL_THREADS 2
+#define WSK_RCVQ_MAX_DGRAMS 64
+#define WSK_RCVQ_DEFAULT_BYTES (256u * 1024u)
+#define WSK_MAX_UDP4_PAYLOAD 65507u   /* 65535 - 20 (IPv4) - 8 (UDP) */
+#define WSK_LINUX_AF_INET6 10          /* accepted beside the Windows 23 */
+
+struct wsk_provider;
+struct wsk_sock;
+struct wsk_reg;
+
+/* ---- completion queues (compl.c) ------------------------------------------ */
+/* One completion to deliver: set IoStatus, IofCompleteRequest, then the
+ * hooks.  Embedded in the operation it completes (or on the stack of a caller
+ * that waits for it). */
+struct wsk_waiter {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    bool done;
+};
+struct wsk_cqe {
+    struct wsk_cqe *next;
+    PIRP irp;
+    NTSTATUS status;
+    ULONG_PTR info;
+    /* After the routine ran (completion thread, no lock): free the op
+     * holding this entry.  NULL = nothing to free. */
+    void (*release)(struct wsk_cqe *e);
+    /* Non-NULL: a caller waits for this completion. */
+    struct wsk_waiter *waiter;
+    /* The last entry this queue will ever see (the close IRP): release()
+     * frees the queue itself, the completion thread must not touch it. */
+    bool last;
+};
+
+struct wsk_cq {
+    struct wsk_cqe *head, *tail;
+    struct wsk_cq *runq_next;
+    bool scheduled;           /* on the run queue or being drained */
+};
+
+struct wsk_provider {
+    struct wskstack *st;
+    bool owns_stack;          /* the process-default stack: destroyed with us */
+    unsigned refs;            /* registrations using us (g_wsk.lock) */
+    struct wsk_provider *next;/* g_wsk.providers */
+
+    pthread_mutex_t lock;     /* see LOCKS above */
+    pthread_cond_t work_cv;   /* completion threads wait for work */
+    struct wsk_cq *runq_head, *runq_tail;
+    bool stopping;
+    pthread_t threads[WSK_COMPL_THREADS];
+    unsigned n_threads;
+    struct wsk_cq cq;         /* client-level IRPs */
+
+    pthread_mutex_t socks_lock;
+    struct wsk_sock *socks;   /* live sockets, for the device-gone walk */
+    atomic_bool gone;
+};
+
+int wsk_provider_start(struct wsk_provider *prov, struct wskstack *st);
+void wsk_provider_stop(struct wsk_provider *prov);  /* joins the threads */
+/* True if the calling thread is one of prov's completion threads. */
+bool wsk_on_compl_thread(const struct wsk_provider *prov);
+/* Queue e on q (takes prov->lock).  Caller may hold sock->lock. */
+void wsk_cq_push(struct wsk_provider *prov, struct wsk_cq *q, struct wsk_cqe *e);
+/* Same, caller holds prov->lock. */
+void wsk_cq_push_locked(struct wsk_provider *prov, struct wsk_cq *q, struct wsk_cqe *e);
+
+/* Take the IRP's stack location like a lower driver.  false: no location
+ * left (the call then fails with STATUS_INVALID_PARAMETER, no completion). */
+bool wsk_irp_take(PIRP irp);
+/* Finish a call whose result is already known: the IRP is completed on q
+ * with (status, info) and the call returns `status` after its routine ran -
+ * or, on a completion thread of prov, IoMarkIrpPending + STATUS_PENDING.
+ * The IRP's stack location must have been taken. */
+NTSTATUS wsk_complete_sync(struct wsk_provider *prov, struct wsk_cq *q, PIRP irp,
+                           NTSTATUS status, ULONG_PTR info);
+/* Same, with caller-provided entry hooks (close: release frees the socket). */
+NTSTATUS wsk_complete_sync_e(struct wsk_provider *prov, struct wsk_cq *q, struct wsk_cqe *e);
+
+/* ---- registrations (provider.c) --------------------------------------------- */
+#define WSK_REG_MAGIC 0x57534b52u /* "WSKR" */
+struct wsk_reg {
+    uint32_t magic;
+    WSK_CLIENT_NPI client;     /* copy of the client's NPI */
+    struct wsk_provider *prov; /* NULL until the first capture (default stack) */
+    bool on_default;           /* uses the process-default stack */
+    pthread_mutex_t lock;
+    pthread_cond_t cv;
+    unsigned captures;         /* successful captures not yet released */
+    unsigned sockets;          /* sockets created and not yet freed */
+    unsigned in_calls;         /* capture calls in progress */
+    bool deregistering;
+};
+/* A socket was created / freed on reg (deregister waits for 0). */
+void wsk_reg_socket_add(struct wsk_reg *reg);
+void wsk_reg_socket_del(struct wsk_reg *reg);
+
+extern const WSK_PROVIDER_DISPATCH wsk_provider_dispatch;
+
+/* ---- sockets (socket.c, dgram.c) ---------------------------------------------- */
+enum wsk_sock_kind { WSK_SOCK_BASIC, WSK_SOCK_DGRAM };
+
+/* One operation (IRP) the socket holds on to: a pending receive or a send
+ * in flight.  Freed by its cqe's release hook after completion. */
+struct wsk_op {
+    struct wsk_cqe cqe;
+    struct wsk_op *next, *prev;/* sock->recvq (doubly linked) / sock->sendq */
+    struct wsk_sock *sock;
+    PIRP irp;
+    /* receive */
+    WSK_BUF buf;
+    PSOCKADDR remote;
+    PULONG ctl_len;
+    PCMSGHDR ctl;
+    PULONG ctl_flags;
+    /* send */
+    struct tx_req txr;
+    size_t len;                /* bytes of the datagram */
+    bool armed;                /* caller finished: completion may be queued */
+    bool ready;                /* result known (status in cqe) */
+    bool txq;                  /* queued in the stack (UDP_SEND_QUEUED) */
+    bool cancel_tried;         /* close already called tx_req_cancel */
+    unsigned hold;             /* close holds it across tx_req_cancel */
+    bool completed;            /* completion ran while held: holder frees */
+};
+
+/* A datagram waiting for a receive IRP. */
+struct wsk_dgram {
+    struct wsk_dgram *next;
+    struct pkt *p;
+    struct udp_rx_info info;
+};
+
+struct wsk_sock {
+    WSK_SOCKET wsk;            /* MUST be first: PWSK_SOCKET == struct wsk_sock * */
+    enum wsk_sock_kind kind;
+    ADDRESS_FAMILY family;     /* AF_INET (IPv6 sockets: basic only for now) */
+    struct wsk_provider *prov;
+    struct wsk_reg *reg;
+    struct wsk_sock *next;     /* prov->socks */
+    PVOID context;             /* SocketContext (for event callbacks later) */
+    const VOID *client_dispatch;
+
+    pthread_mutex_t lock;
+    pthread_cond_t cv;         /* close waits for receives/sends to drain */
+    struct udp_ep ep;
+    bool bound;
+    struct ip_addr local;      /* copy made at bind time */
+    uint16_t lport;
+    bool closing;
+    bool gone;                 /* device disappeared */
+    /* options */
+    bool pktinfo;              /* IP_PKTINFO */
+    uint32_t rcvbuf;           /* SO_RCVBUF: receive queue byte bound */
+    /* receive */
+    struct wsk_op *recvq_head, *recvq_tail;
+    struct wsk_dgram *dq_head, *dq_tail;
+    unsigned dq_count;
+    size_t dq_bytes;
+    /* send */
+    struct wsk_op *sendq_head, *sendq_tail;
+
+    struct wsk_cq cq;
+    struct wsk_cqe close_cqe;  /* the close IRP's completion (frees us) */
+};
+
+static inline struct wsk_sock *wsk_sock_of(PWSK_SOCKET s) { return (struct wsk_sock *)s; }
+
+/* dgram.c */
+extern const struct udp_ep_ops wsk_udp_ops;
+NTSTATUS WSKAPI wsk_send_to(PWSK_SOCKET Socket, PWSK_BUF Buffer, ULONG Flags,
+                            PSOCKADDR RemoteAddress, ULONG ControlInfoLength,
+                            PCMSGHDR ControlInfo, PIRP Irp);
+NTSTATUS WSKAPI wsk_send_messages(PWSK_SOCKET Socket, PWSK_BUF_LIST BufferList, ULONG Flags,
+                                  PSOCKADDR RemoteAddress, ULONG ControlInfoLength,
+                                  PCMSGHDR ControlInfo, PIRP Irp);
+NTSTATUS WSKAPI wsk_receive_from(PWSK_SOCKET Socket, PWSK_BUF Buffer, ULONG Flags,
+                                 PSOCKADDR RemoteAddress, PULONG ControlLength,
+                                 PCMSGHDR ControlInfo, PULONG ControlFlags, PIRP Irp);
+/* Close helpers (sock->lock NOT held). */
+void wsk_dgram_cancel_all(struct wsk_sock *s);
+/* Device gone: fail pending receives (sock->lock held). */
+void wsk_dgram_gone_locked(struct wsk_sock *s);
+/* Free an op (its cqe release hook). */
+void wsk_op_release(struct wsk_cqe *e);
+
+/* socket.c */
+NTSTATUS WSKAPI wsk_socket(PWSK_CLIENT Client, ADDRESS_FAMILY AddressFamily, USHORT SocketType,
+                           ULONG Protocol, ULONG Flags, PVOID SocketContext, const VOID *Dispatch,
+                           PEPROCESS OwningProcess, PETHREAD OwningThread,
+                           PSECURITY_DESCRIPTOR SecurityDescriptor, PIRP Irp);
+void wsk_provider_gone(void *ctx);   /* stack_set_gone_cb hook */
+
+/* ---- helpers shared by the files ------------------------------------------------ */
+NTSTATUS wsk_errno_status(int err);           /* status.c: -errno -> NTSTATUS */
+
+/* SOCKADDR_IN <-> ip_addr/port without <arpa/inet.h> (Windows names clash). */
+static inline uint16_t wsk_be16(const void *p)
+{
+    const uint8_t *b = (const uint8_t *)p;
+    return (uint16_t)((b[0] << 8) | b[1]);
+}
+static inline uint32_t wsk_be32(const void *p)
+{
+    const uint8_t *b = (const uint8_t *)p;
+    return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
+}
+static inline void wsk_put_be16(void *p, uint16_t v)
+{
+    uint8_t *b = (uint8_t *)p;
+    b[0] = (uint8_t)(v >> 8);
+    b[1] = (uint8_t)v;
+}
+static inline void wsk_put_be32(void *p, uint32_t v)
+{
+    uint8_t *b = (uint8_t *)p;
+    b[0] = (uint8_t)(v >> 24);
+    b[1] = (uint8_t)(v >> 16);
+    b[2] = (uint8_t)(v >> 8);
+    b[3] = (uint8_t)v;
+}
+/* Read an AF_INET SOCKADDR_IN (false: not AF_INET). */
+bool wsk_sockaddr_in_get(const SOCKADDR *sa, struct ip_addr *a, uint16_t *port);
+void wsk_sockaddr_in_put(SOCKADDR *sa, const struct ip_addr *a, uint16_t port);
+
+#endif /* WSS_WSK_IMPL_H */
