@@ -21,4 +21,16 @@ int tu_enter_netns(void);
 /* Monotonic time in ns / ms. */
 uint64_t tu_now_ns(void);
 
+/* ---- the Linux kernel as the lab's peer (lab tests) ---------------------------
+ * Kernel UDP sockets bound to addr:port, receive with a timeout (length,
+ * source "a.b.c.d" and port), sendto, an ICMP echo "ping" from the kernel
+ * (raw socket; RTT in ns or -ETIMEDOUT), the kernel's neighbour entry for
+ * an IPv4 address (state + MAC, through libnl-route), the namespace's
+ * /proc/net/snmp counters, AF_PACKET captures (ARP frames parsed), and
+ * lk_wait_until() - a bounded wait for a condition.
+ * Plain C (strings and uint16_t ports), so WSK test sources may use them.
+ * They are implemented ONCE, in tools/lab_kernel.c, which wsk-lab uses too;
+ * tests/CMakeLists.txt links that file into wss_testutil. */
+#include "tools/lab_kernel.h"
+
 #endif

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wskc.h - a small synchronous WSK datagram client, written the way a
+ * Windows driver writes one (WSK-SPEC section 2 and 5, the WDK sample
+ * "Sending Data over a Datagram Socket"):
+ *
+ *   Irp = IoAllocateIrp(1, FALSE);
+ *   IoSetCompletionRoutine(Irp, Complete, &Event, TRUE, TRUE, TRUE);
+ *   Status = Dispatch->WskSendTo(Socket, &Buf, 0, Remote, 0, NULL, Irp);
+ *   if (Status == STATUS_PENDING) KeWaitForSingleObject(&Event, ...);
+ *   Status = Irp->IoStatus.Status;
+ *
+ * where Complete() sets the event and returns STATUS_MORE_PROCESSING_REQUIRED
+ * (the IRP belongs to us again: we read IoStatus and free it).  Used by
+ * wsk-lab and by the lab tests.  Header-only (static inline), includes only
+ * the Windows headers: a source using it must not include <sys/socket.h>.
+ *
+ * Every wait is bounded.  A receive that times out is cancelled with
+ * IoCancelIrp and completes with STATUS_CANCELLED (WSK-SPEC 5.10).  A call
+ * that returned something other than STATUS_PENDING must already have run
+ * its completion routine (WSK-SPEC 5.1); wskc checks that, and records a
+ * violation in wskc_contract_errors instead of hanging.
+ */
+#ifndef WSS_WSKC_H
+#define WSS_WSKC_H
+
+#include <ntddk.h>
+#include <wsk.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Provider contract violations seen (returned status != IoStatus.Status,
+ * or a non-pending return whose completion routine had not run). */
+static unsigned wskc_contract_errors;
+
+/* Completion routine: the canonical WSK idiom.  Context is our KEVENT. */
+static inline NTSTATUS wskc_complete(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Context)
+{
+    UNREFERENCED_PARAMETER(DeviceObject);
+    UNREFERENCED_PARAMETER(Irp);
+    KeSetEvent((PRKEVENT)Context, IO_NO_INCREMENT, FALSE);
+    /* Stop completion processing: the IRP is ours again. */
+    return STATUS_MORE_PROCESSING_REQUIRED;
+}
+
+/* One request in flight. */
+struct wskc_op {
+    KEVENT event;
+    PIRP irp;
+    NTSTATUS returned;    /* what the WSK call returned (STATUS_PENDING ...) */
+    NTSTATUS status;      /* Irp->IoStatus.Status after completion */
+    ULONG_PTR info;       /* Irp->IoStatus.Information after completion */
+    uint64_t elapsed_ms;  /* from the call to the completion */
+    LARGE_INTEGER t0;
+    bool leaked;          /* never completed: the IRP could not be freed */
+};
+
+/* Allocate the IRP and arm the completion routine.  NULL: no memory. */
+static inline PIRP wskc_begin(struct wskc_op *op)
+{
+    RtlZeroMemory(op, sizeof *op);
+    KeInitializeEvent(&op->event, NotificationEvent, FALSE);
+    op->irp = IoAllocateIrp(1, FALSE);
+    if (op->irp == NULL)
+        return NULL;
+    IoSetCompletionRoutine(op->irp, wskc_complete, &op->event, TRUE, TRUE, TRUE);
+    op->t0.QuadPart = (LONGLONG)KeQueryInterruptTime();
+    return op->irp;
+}
+
+/* Wait for the completion of a call that returned `returned`, at most
+ * timeout_ms when it pended (then cancel it and wait for the cancellation).
+ * Frees the IRP and returns the final status. */
+static inline NTSTATUS wskc_end(struct wskc_op *op, NTSTATUS returned, uint32_t timeout_ms)
+{
+    op->returned = returned;
+    LARGE_INTEGER t;
+    if (returned == STATUS_PENDING) {
+        t.QuadPart = -(LONGLONG)timeout_ms * 10000;
+        if (KeWaitForSingleObject(&op->event, Executive, KernelMode, FALSE, &t) == STATUS_TIMEOUT) {
+            IoCancelIrp(op->irp);
+            /* A cancelled request must complete; give it 5 s. */
+            t.QuadPart = -5000LL * 10000;
+            if (KeWaitForSingleObject(&op->event, Executive, KernelMode, FALSE, &t) ==
+                STATUS_TIMEOUT) {
+                wskc_contract_errors++;
+                op->leaked = true; /* it may still complete: never free it */
+                op->status = STATUS_IO_TIMEOUT;
+                return op->status;
+            }
+        }
+    } else {
+        /* WSK-SPEC 5.1: "the IRP has already been completed". */
+        t.QuadPart = 0;
+        if (KeWaitForSingleObject(&op->event, Executive, KernelMode, FALSE, &t) == STATUS_TIMEOUT) {
+            wskc_contract_errors++;
+            fprintf(stderr, "wskc: call returned 0x%08x but its IRP was not completed\n",
+                    (unsigned)returned);
+            t.QuadPart = -5000LL * 10000;
+            if (KeWaitForSingleObject(&op->event, Executive, KernelMode, FALSE, &t) ==
+                STATUS_TIMEOUT) {
+                op->leaked = true;
+                op->status = returned;
+                return op->status;
+            }
+        }
+    }
+    op->elapsed_ms = (KeQueryInterruptTime() - (ULONGLONG)op->t0.QuadPart) / 10000;
+    op->status = op->irp->IoStatus.Status;
+    op->info = op->irp->IoStatus.Information;
+    if (returned != STATUS_PENDING && returned != op->status) {
+        wskc_contract_errors++;
+        fprintf(stderr, "wskc: call returned 0x%08x, IoStatus.Status 0x%08x\n",
+                (unsigned)returned, (unsigned)op->status);
+    }
+    IoFreeIrp(op->irp);
+    op->irp = NULL;
+    return op->status;
+}
+
+/* ---- addresses ---------------------------------------------------------- */
+/* "a.b.c.d" + port (host order) -> SOCKADDR_IN.  false if malformed. */
+static inline bool wskc_sin(SOCKADDR_IN *sin, const char *addr, uint16_t port)
+{
+    unsigned b[4];
+    char tail;
+    RtlZeroMemory(sin, sizeof *sin);
+    sin->sin_family = AF_INET;
+    sin->sin_port = RtlUshortByteSwap(port);
+    if (addr == NULL)
+        return true; /* 0.0.0.0 */
+    if (sscanf(addr, "%u.%u.%u.%u%c", &b[0], &b[1], &b[2], &b[3], &tail) != 4 || b[0] > 255 ||
+        b[1] > 255 || b[2] > 255 || b[3] > 255)
+        return false;
+    UCHAR *p = (UCHAR *)&sin->sin_addr;
+    for (int i = 0; i < 4; i++)
+        p[i] = (UCHAR)b[i];
+    return true;
+}
+
+/* SOCKADDR_IN -> "a.b.c.d" (buf of 16) and the port in host order. */
+static inline const char *wskc_sin_str(const SOCKADDR_IN *sin, char buf[16], uint16_t *port)
+{
+    const UCHAR *p = (const UCHAR *)&sin->sin_addr;
+    snprintf(buf, 16, "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
+    if (port)
+        *port = RtlUshortByteSwap(sin->sin_port);
+    return buf;
+}
+
+/* Names of the statuses wsk-lab and the lab tests print. */
+static inline const char *wskc_status_name(NTSTATUS s)
+{
+    switch (s) {
+    case STATUS_SUCCESS: return "STATUS_SUCCESS";
+    case STATUS_PENDING: return "STATUS_PENDING";
+    case STATUS_TIMEOUT: return "STATUS_TIMEOUT";
+    case STATUS_CANCELLED: return "STATUS_CANCELLED";
+    case STATUS_IO_TIMEOUT: return "STATUS_IO_TIMEOUT";
+    case STATUS_HOST_UNREACHABLE: return "STATUS_HOST_UNREACHABLE";
+    case STATUS_NETWORK_UNREACHABLE: return "STATUS_NETWORK_UNREACHABLE";
+    case STATUS_INVALID_PARAMETER: return "STATUS_INVALID_PARAMETER";
+    case STATUS_INSUFFICIENT_RESOURCES: return "STATUS_INSUFFICIENT_RESOURCES";
+    case STATUS_DEVICE_NOT_READY: return "STATUS_DEVICE_NOT_READY";
+    case STATUS_NOINTERFACE: return "STATUS_NOINTERFACE";
+    case STATUS_ADDRESS_ALREADY_ASSOCIATED: return "STATUS_ADDRESS_ALREADY_ASSOCIATED";
+    case STATUS_INVALID_ADDRESS: return "STATUS_INVALID_ADDRESS";
+    case STATUS_FILE_FORCED_CLOSED: return "STATUS_FILE_FORCED_CLOSED";
+    case STATUS_UNSUCCESSFUL: return "STATUS_UNSUCCESSFUL";
+    default: return "STATUS_?";
+    }
+}
+
+/* ---- a datagram socket ---------------------------------------------------- */
+static inline const WSK_PROVIDER_DATAGRAM_DISPATCH *wskc_dgram(PWSK_SOCKET s)
+{
+    return (const WSK_PROVIDER_DATAGRAM_DISPATCH *)s->Dispatch;
+}
+
+/* WskSocket(AF_INET, SOCK_DGRAM, IPPROTO_UDP, WSK_FLAG_DATAGRAM_SOCKET). */
+static inline NTSTATUS wskc_socket(const WSK_PROVIDER_NPI *npi, PWSK_SOCKET *out)
+{
+    struct wskc_op op;
+    *out = NULL;
+    if (wskc_begin(&op) == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    NTSTATUS s = npi->Dispatch->WskSocket(npi->Client, AF_INET, SOCK_DGRAM, IPPROTO_UDP,
+                                          WSK_FLAG_DATAGRAM_SOCKET, NULL, NULL, NULL, NULL,
+                                          NULL, op.irp);
+    s = wskc_end(&op, s, 5000);
+    if (NT_SUCCESS(s))
+        *out = (PWSK_SOCKET)op.info;
+    return s;
+}
+
+/* WskBind to addr:port (addr NULL = 0.0.0.0, port 0 = ephemeral). */
+static inline NTSTATUS wskc_bind(PWSK_SOCKET sock, const char *addr, uint16_t port)
+{
+    SOCKADDR_IN sin;
+    struct wskc_op op;
+    if (!wskc_sin(&sin, addr, port))
+        return STATUS_INVALID_PARAMETER;
+    if (wskc_begin(&op) == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    NTSTATUS s = wskc_dgram(sock)->WskBind(sock, (PSOCKADDR)&sin, 0, op.irp);
+    return wskc_end(&op, s, 5000);
+}
+
+/* WskGetLocalAddress: the bound port in host order (0 on failure). */
+static inline uint16_t wskc_local_port(PWSK_SOCKET sock)
+{
+    SOCKADDR_IN sin;
+    struct wskc_op op;
+    uint16_t port = 0;
+    char buf[16];
+    RtlZeroMemory(&sin, sizeof sin);
+    if (wskc_begin(&op) == NULL)
+        return 0;
+    NTSTATUS s = wskc_dgram(sock)->WskGetLocalAddress(sock, (PSOCKADDR)&sin, op.irp);
+    if (NT_SUCCESS(wskc_end(&op, s, 5000)))
+        wskc_sin_str(&sin, buf, &port);
+    return port;
+}
+
+/* WskSendTo one datagram (an MDL over buf) to addr:port and wait up to
+ * timeout_ms.  op (may be NULL) receives what the call returned, the bytes
+ * sent and the time to completion. */
+static inline NTSTATUS wskc_sendto(PWSK_SOCKET sock, const void *buf, ULONG len, const char *addr,
+                                   uint16_t port, uint32_t timeout_ms, struct wskc_op *op_out)
+{
+    SOCKADDR_IN sin;
+    struct wskc_op op;
+    if (op_out)
+        RtlZeroMemory(op_out, sizeof *op_out);
+    if (!wskc_sin(&sin, addr, port))
+        return STATUS_INVALID_PARAMETER;
+    PMDL mdl = IoAllocateMdl((PVOID)buf, len, FALSE, FALSE, NULL);
+    if (mdl == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    MmBuildMdlForNonPagedPool(mdl);
+    WSK_BUF wbuf = {.Mdl = mdl, .Offset = 0, .Length = len};
+    if (wskc_begin(&op) == NULL) {
+        IoFreeMdl(mdl);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    NTSTATUS s = wskc_dgram(sock)->WskSendTo(sock, &wbuf, 0, (PSOCKADDR)&sin, 0, NULL, op.irp);
+    s = wskc_end(&op, s, timeout_ms);
+    if (!op.leaked)
+        IoFreeMdl(mdl); /* the MDL stays locked until the send completed */
+    if (op_out)
+        *op_out = op;
+    return s;
+}
+
+/* WskReceiveFrom into buf (cap bytes), waiting up to timeout_ms; a receive
+ * still pending then is cancelled (STATUS_CANCELLED).  *got = bytes copied,
+ * src/sport = the sender. */
+static inline NTSTATUS wskc_recvfrom(PWSK_SOCKET sock, void *buf, ULONG cap, uint32_t timeout_ms,
+                                     ULONG *got, char src[16], uint16_t *sport)
+{
+    SOCKADDR_IN from;
+    struct wskc_op op;
+    *got = 0;
+    RtlZeroMemory(&from, sizeof from);
+    PMDL mdl = IoAllocateMdl(buf, cap, FALSE, FALSE, NULL);
+    if (mdl == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    MmBuildMdlForNonPagedPool(mdl);
+    WSK_BUF wbuf = {.Mdl = mdl, .Offset = 0, .Length = cap};
+    if (wskc_begin(&op) == NULL) {
+        IoFreeMdl(mdl);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    NTSTATUS s = wskc_dgram(sock)->WskReceiveFrom(sock, &wbuf, 0, (PSOCKADDR)&from, NULL, NULL,
+                                                  NULL, op.irp);
+    s = wskc_end(&op, s, timeout_ms);
+    if (op.leaked)
+        return s; /* the provider may still write into buf/from: keep them */
+    IoFreeMdl(mdl);
+    if (NT_SUCCESS(s)) {
+        *got = (ULONG)op.info;
+        if (src)
+            wskc_sin_str(&from, src, sport);
+    }
+    return s;
+}
+
+/* WskCloseSocket (waits for it). */
+static inline NTSTATUS wskc_close(PWSK_SOCKET sock)
+{
+    struct wskc_op op;
+    if (sock == NULL)
+        return STATUS_SUCCESS;
+    if (wskc_begin(&op) == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    NTSTATUS s = wskc_dgram(sock)->WskCloseSocket(sock, op.irp);
+    return wskc_end(&op, s, 10000);
+}
+
+#endif /* WSS_WSKC_H */
