@@ -46,10 +46,16 @@
     X(IpOutNoRoutes,      "IPv4 sends with no route") \
     X(IpReasmReqds,       "IPv4 fragments received") \
     X(IpReasmOKs,         "IPv4 datagrams reassembled") \
-    X(IpReasmFails,       "IPv4 reassembly failures") \
+    X(IpReasmFails,       "IPv4 reassembly failures: bad fragment, overlap, timeout, memory cap (D.17-D.20, J.42)") \
+    X(IpReasmTimeout,     "IPv4 datagrams abandoned at the reassembly timeout (D.20)") \
     X(IpFragOKs,          "IPv4 datagrams fragmented") \
     X(IpFragFails,        "IPv4 datagrams that needed fragmenting but had DF") \
     X(IpFragCreates,      "IPv4 fragments created") \
+    /* IPv6 reassembly (IPV6-MIB names as nstat prints them) */ \
+    X(Ip6ReasmReqds,      "IPv6 fragments received") \
+    X(Ip6ReasmOKs,        "IPv6 datagrams reassembled") \
+    X(Ip6ReasmFails,      "IPv6 reassembly failures: bad fragment, overlap, timeout, memory cap") \
+    X(Ip6ReasmTimeout,    "IPv6 datagrams abandoned at the reassembly timeout (D.20)") \
     /* ICMPv4 (ICMP-MIB) */ \
     X(IcmpInMsgs,         "ICMP messages received") \
     X(IcmpInErrors,       "ICMP messages with errors: short, bad checksum, unknown type (F.29)") \

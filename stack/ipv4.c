@@ -10,13 +10,15 @@
  *   destination ours or broadcast for us   -> else IpInAddrErrors, no ICMP
  *   TTL is not looked at                   (C.14: only routers discard on TTL)
  *   options are not looked at              (C.16: ignored, never reflected)
- *   fragment                               -> IpReasmReqds + IpReasmFails
- *                                             (reassembly is not implemented)
+ *   fragment                               -> reassembly (reasm.h): kept,
+ *                                             dropped (IpReasmFails), or the
+ *                                             whole datagram continues below
+ *                                             (IpReasmReqds/OKs/Timeout)
  *   ICMP -> icmp_input, UDP -> udp_input   IpInDelivers
  *   anything else                          -> ICMP protocol unreachable,
  *                                             IpInUnknownProtos (C.15)
  *
- * Not implemented yet: reassembly, multicast group membership (every
+ * Not implemented yet: multicast group membership (every
  * multicast destination is "not ours"), the obsolete all-zeros broadcast
  * forms of RFC 1122 §3.3.6, options on output, path MTU discovery (the link
  * MTU is the path MTU).
@@ -30,6 +32,9 @@
 #include <string.h>
 
 #include "stack/stack_impl.h"
+#include "stack/reasm.h"
+
+#define ICMP_EXC_FRAGTIME 1   /* RFC 792 Time Exceeded code 1: fragment reassembly time exceeded */
 
 static inline uint32_t ipv4_mask(uint8_t plen)
 {
@@ -101,6 +106,68 @@ static bool ipv4_link_bcast(const struct pkt *p)
     return eth_is_multicast(p->buf + p->head - ETH_HDR_LEN);
 }
 
+/*
+ * RFC 791 §3.2 reassembly through the shared engine (reasm.h: overlaps,
+ * limits, memory cap and counters are decided there).  Consumes p.
+ * Returns NULL (the fragment was kept or dropped), or the whole datagram:
+ * fragment 0's header (with its options) followed by the reassembled
+ * payload, Total Length set, MF and Fragment Offset cleared, checksum
+ * recomputed, and re-parsed into *ip.
+ */
+static struct pkt *ipv4_reasm(struct wskstack *st, struct pkt *p, struct ipv4_repr *ip,
+                              bool ip_bcast, bool link_bcast, uint64_t now)
+{
+    if (link_bcast && !ip_bcast) {
+        /* RFC 1122 §3.3.6: a datagram received via a link-layer broadcast
+         * that is not to an IP broadcast/multicast address SHOULD be
+         * silently discarded.  Done here so the engine only ever holds
+         * fragment 0s that may be answered with Time Exceeded (RFC 1122
+         * §3.2.2: no error about a link-layer broadcast). */
+        CNT_INC(st, IpReasmReqds);
+        stack_drop(st, CNT_IpReasmFails, "ipv4",
+                   "fragment to a unicast address in a link-layer broadcast (RFC 1122 §3.3.6)");
+        pkt_free(st, p);
+        return NULL;
+    }
+    const uint8_t *h = pkt_data(p);
+    struct reasm_key k = {.src = ip4(ip->src), .dst = ip4(ip->dst), .id = ip->id, .proto = ip->proto};
+    struct pkt *whole = NULL;
+    int rc = reasm_add(st, &k, ip->frag_off, ip->mf, h + ip->hdr_len,
+                       (size_t)ip->total_len - ip->hdr_len, h, ip->hdr_len, now, &whole);
+    pkt_free(st, p);   /* the engine copied what it keeps */
+    if (rc != REASM_DONE)
+        return NULL;   /* counted by the engine */
+
+    uint8_t *w = pkt_data(whole);
+    size_t hl = (size_t)(w[0] & 0x0f) * 4;
+    put_be16(w + 2, (uint16_t)whole->len);     /* <= 65535: checked by the engine */
+    put_be16(w + 6, be16(w + 6) & 0x4000);     /* keep DF; MF = 0, offset = 0 */
+    put_be16(w + 10, 0);
+    put_be16(w + 10, csum_fold(csum_partial(w, hl, 0)));
+    if (ipv4_parse(w, whole->len, ip, true) != WIRE_OK) {
+        /* Cannot happen: fragment 0's header was parsed on arrival. */
+        stack_drop(st, CNT_IpInHdrErrors, "ipv4", "reassembled header invalid");
+        pkt_free(st, whole);
+        return NULL;
+    }
+    return whole;
+}
+
+void ipv4_reasm_expired(struct wskstack *st, const struct reasm_expired *e, uint64_t now)
+{
+    /* RFC 792: the quote is the Internet header and the first 64 bits of
+     * the datagram's data - here fragment 0's (RFC 1122 §3.3.2, §3.2.2).
+     * icmp_send_error applies the "never send an error about" rules: a
+     * broadcast/multicast destination gets none (BAD-INPUT D.20). */
+    uint8_t q[IPV4_MAX_HDR_LEN + 8];
+    if (e->hdr_len < IPV4_HDR_LEN || e->hdr_len > IPV4_MAX_HDR_LEN)
+        return;
+    size_t dl = e->data_len < 8 ? e->data_len : 8;
+    memcpy(q, e->hdr, e->hdr_len);
+    memcpy(q + e->hdr_len, e->data, dl);
+    icmp_send_error(st, ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME, 0, q, e->hdr_len + dl, false, now);
+}
+
 void ipv4_input(struct wskstack *st, struct pkt *p, uint64_t now)
 {
     const uint8_t *h = pkt_data(p);
@@ -158,15 +225,17 @@ void ipv4_input(struct wskstack *st, struct pkt *p, uint64_t now)
      * is below 2 (C.14) - TTL is not checked at all.  RFC 1122 §3.2.1.8:
      * options we do not understand are ignored (C.16); none are acted on. */
 
+    bool link_bcast = ipv4_link_bcast(p);
     if (ip.mf || ip.frag_off != 0) {
-        /* RFC 791 §3.2 reassembly is a later issue: a fragment is counted
-         * as received and as a failed reassembly, not silently lost. */
-        CNT_INC(st, IpReasmReqds);
-        stack_drop(st, CNT_IpReasmFails, "ipv4", "reassembly not implemented yet");
-        goto free;
+        /* RFC 791 §3.2: a fragment; the whole datagram, once reassembled,
+         * continues as an unfragmented one (its UDP checksum covers it
+         * all).  link_bcast is the completing frame's, taken above. */
+        p = ipv4_reasm(st, p, &ip, ip_bcast, link_bcast, now);
+        if (!p)
+            return;
+        h = pkt_data(p);
     }
 
-    bool link_bcast = ipv4_link_bcast(p);
     switch (ip.proto) {
     case IP_PROTO_ICMP:
         CNT_INC(st, IpInDelivers);

@@ -4,11 +4,11 @@
  * clock, and the public lifecycle (wskstack_create/destroy).
  *
  * The receive thread (stack.h CONCURRENCY MODEL) loops:
- *   poll(device fd + wake_fd, timeout = time to the next neighbour timer,
- *        at most 1 s)
+ *   poll(device fd + wake_fd, timeout = time to the next neighbour or
+ *        reassembly timer, at most 1 s)
  *   read up to RX_BATCH frames per dev_recv() into pool buffers, eth_input()
  *   each (at most RX_ROUNDS batches per turn, so timers are never starved)
- *   neigh_timer(now)
+ *   neigh_timer(now), reasm_timer(now) (stack_reasm_timer)
  * When the device disappears (dev_recv -> -ENODEV & co., or POLLERR/POLLHUP)
  * the stack marks itself gone, fails every queued send with -ENODEV, calls
  * the gone callback once, and from then on polls only wake_fd: it never
@@ -16,6 +16,7 @@
  * wskstack_destroy() sets `stopping` and writes wake_fd to end the loop.
  */
 #include "stack/stack_impl.h"
+#include "stack/reasm.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -101,6 +102,21 @@ static bool dev_err_is_gone(int rc)
 {
     return rc == -ENODEV || rc == -EIO || rc == -EBADFD || rc == -EBADF || rc == -ENXIO ||
            rc == -ENETDOWN;
+}
+
+/* Reassembly timeouts (reasm.h): the engine reports each datagram that
+ * timed out holding fragment 0; the family sends its Time Exceeded. */
+static void stack_reasm_expired(struct wskstack *st, const struct reasm_expired *e, uint64_t now)
+{
+    if (e->key->src.af == IPA_V4)
+        ipv4_reasm_expired(st, e, now);
+    /* IPv6: ICMPv6 Time Exceeded code 1 (RFC 8200 §4.5) - the IPv6 input
+     * adds its call here. */
+}
+
+static void stack_reasm_timer(struct wskstack *st, uint64_t now)
+{
+    reasm_timer(st, now, stack_reasm_expired);
 }
 
 /* Buffers kept between batches so a quiet device costs no pool traffic. */
@@ -215,6 +231,7 @@ int stack_poll(struct wskstack *st, uint64_t now)
     }
     rx_ctx_fini(st, &c);
     neigh_timer(st, now);
+    stack_reasm_timer(st, now);
     return n;
 }
 
@@ -226,6 +243,9 @@ static void *stack_rx_thread(void *arg)
     while (!atomic_load(&st->stopping)) {
         uint64_t now = stack_now(st);
         uint64_t wait_ns = neigh_next_timer(st, now);
+        uint64_t reasm_ns = reasm_next_timer(st, now);
+        if (reasm_ns < wait_ns)
+            wait_ns = reasm_ns;
         int timeout = RX_MAX_WAIT_MS;
         if (wait_ns < (uint64_t)RX_MAX_WAIT_MS * 1000000ull)
             timeout = (int)((wait_ns + 999999) / 1000000); /* round up: never wake early */
@@ -255,7 +275,9 @@ static void *stack_rx_thread(void *arg)
                 stack_mark_gone(st, -ENODEV);
             }
         }
-        neigh_timer(st, stack_now(st));
+        uint64_t tnow = stack_now(st);
+        neigh_timer(st, tnow);
+        stack_reasm_timer(st, tnow);
     }
     rx_ctx_fini(st, &c);
     return NULL;
@@ -266,6 +288,8 @@ static void *stack_rx_thread(void *arg)
 static void stack_free(struct wskstack *st, unsigned stage)
 {
     /* stage: how far creation got (see stack_create_on_dev) */
+    if (stage >= 6)
+        reasm_fini(st);
     if (stage >= 5)
         udp_fini(st);
     if (stage >= 4)
@@ -383,6 +407,9 @@ int stack_create_on_dev(const struct wskstack_config *cfg, struct dev *dev, unsi
     if ((rc = udp_init(st)) < 0)
         goto fail;
     stage = 5;
+    if ((rc = reasm_init(st)) < 0)
+        goto fail;
+    stage = 6;
     st->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (st->wake_fd < 0) {
         rc = -errno;
@@ -460,6 +487,6 @@ WSKSTACK_API void wskstack_destroy(struct wskstack *st)
         st->has_thread = false;
     }
     struct dev *dev = st->dev;
-    stack_free(st, 5);
+    stack_free(st, 6);
     dev_close(dev);
 }

@@ -15,6 +15,7 @@
  *   ipv4.c     IPv4 input rules, output, source selection, fragmentation
  *   icmp.c     ICMPv4 echo, errors, rate limiter
  *   udp.c      UDP endpoint table, ephemeral ports, input, udp_send
+ *   reasm.c    fragment reassembly for both families (API in reasm.h)
  * Locking: see the CONCURRENCY MODEL in stack.h.  "Caller holds st->lock"
  * and "called without st->lock" are stated on each function below.
  */
@@ -35,6 +36,7 @@ struct route_table;   /* route.c */
 struct udp_table;     /* udp.c */
 struct icmp_state;    /* icmp.c */
 struct pkt_pool;      /* pkt.c */
+struct reasm_state;   /* reasm.c */
 
 /* An IPv4 address of the stack with its prefix (from addr=). */
 struct addr4 {
@@ -62,6 +64,8 @@ struct wskstack {
     struct icmp_state *icmp;
     uint16_t ip_id;                /* IPv4 identification (under lock;
                                       random start set by route_init) */
+    struct reasm_state *reasm;     /* fragment reassembly (reasm.h):
+                                      receive thread only, no lock */
 
     _Atomic uint64_t cnt[CNT__COUNT];
 
@@ -162,6 +166,11 @@ struct ipv4_tx {
     bool df;
 };
 int ipv4_output(struct wskstack *st, struct pkt *p, const struct ipv4_tx *tx, uint64_t now);
+/* Receive thread (reassembly timer, see reasm.h): an IPv4 datagram timed
+ * out holding fragment 0: send ICMP Time Exceeded code 1 quoting fragment
+ * 0's header and the first 8 bytes of its data (RFC 792, RFC 1122 §3.3.2). */
+struct reasm_expired;
+void ipv4_reasm_expired(struct wskstack *st, const struct reasm_expired *e, uint64_t now);
 
 /* ---- ICMPv4 (icmp.c) ------------------------------------------------------------ */
 int icmp_init(struct wskstack *st);
