@@ -38,6 +38,14 @@ extern "C" {
 WSKSTACK_API NTSTATUS WsksRegisterOnStack(struct wskstack *st, PWSK_CLIENT_NPI WskClientNpi,
                                           PWSK_REGISTRATION WskRegistration);
 
+/* The stack a registration uses: for a WskRegister registration, the
+ * process-default stack once a WskCaptureProviderNPI has succeeded; for
+ * WsksRegisterOnStack, that stack.  NULL before the first successful capture
+ * or for an invalid registration.  The pointer stays valid until the
+ * registration is deregistered - use it to read counters (wskstack_counter)
+ * or the interface name of the default stack. */
+WSKSTACK_API struct wskstack *WsksGetStack(PWSK_REGISTRATION WskRegistration);
+
 #ifdef __cplusplus
 }
 #endif

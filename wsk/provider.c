@@ -333,6 +333,17 @@ WSS_EXPORT NTSTATUS WskCaptureProviderNPI(PWSK_REGISTRATION WskRegistration, ULO
     return status;
 }
 
+WSKSTACK_API struct wskstack *WsksGetStack(PWSK_REGISTRATION WskRegistration)
+{
+    struct wsk_reg *reg = wsk_reg_of(WskRegistration);
+    if (reg == NULL)
+        return NULL;
+    pthread_mutex_lock(&reg->lock);
+    struct wskstack *st = reg->prov != NULL ? reg->prov->st : NULL;
+    pthread_mutex_unlock(&reg->lock);
+    return st;
+}
+
 WSS_EXPORT VOID WskReleaseProviderNPI(PWSK_REGISTRATION WskRegistration)
 {
     struct wsk_reg *reg = wsk_reg_of(WskRegistration);
