@@ -70,6 +70,62 @@
     X(IcmpOutDestUnreachs, "ICMP destination unreachable sent") \
     X(IcmpOutEchos,       "ICMP echo requests sent") \
     X(IcmpOutEchoReps,    "ICMP echo replies sent") \
+    /* IPv6, ICMPv6, ND, UDP over IPv6 (Linux nstat names) */ \
+    X(Ip6InReceives, "IPv6 packets received") \
+    X(Ip6InHdrErrors, "IPv6 header errors (BAD-INPUT E)") \
+    X(Ip6InTooBigErrors, "IPv6 packets larger than the link MTU") \
+    X(Ip6InNoRoutes, "IPv6 no route") \
+    X(Ip6InAddrErrors, "IPv6 destination not ours or group not joined (V8)") \
+    X(Ip6InUnknownProtos, "IPv6 unknown next header") \
+    X(Ip6InTruncatedPkts, "IPv6 payload length beyond the frame") \
+    X(Ip6InDiscards, "IPv6 discarded: resources or an option action") \
+    X(Ip6InDelivers, "IPv6 delivered to ICMPv6/UDP") \
+    X(Ip6OutRequests, "IPv6 packets sent") \
+    X(Ip6OutDiscards, "IPv6 discarded on output") \
+    X(Ip6OutNoRoutes, "IPv6 sends with no route") \
+    X(Ip6FragOKs, "IPv6 datagrams fragmented") \
+    X(Ip6FragFails, "IPv6 fragmentation refused (DONTFRAG)") \
+    X(Ip6FragCreates, "IPv6 fragments created") \
+    X(Ip6InMcastPkts, "IPv6 multicast received") \
+    X(Ip6OutMcastPkts, "IPv6 multicast sent") \
+    X(Icmp6InMsgs, "ICMPv6 received") \
+    X(Icmp6InErrors, "ICMPv6 invalid: short, checksum, bad ND (BAD-INPUT G, H)") \
+    X(Icmp6InCsumErrors, "ICMPv6 bad checksum") \
+    X(Icmp6InDestUnreachs, "ICMPv6 unreachable received") \
+    X(Icmp6InPktTooBigs, "ICMPv6 packet too big received") \
+    X(Icmp6InTimeExcds, "ICMPv6 time exceeded received") \
+    X(Icmp6InParmProblems, "ICMPv6 parameter problem received") \
+    X(Icmp6InEchos, "ICMPv6 echo requests received") \
+    X(Icmp6InEchoReplies, "ICMPv6 echo replies received") \
+    X(Icmp6InRouterSolicits, "RS received") \
+    X(Icmp6InRouterAdvertisements, "RA received") \
+    X(Icmp6InNeighborSolicits, "NS received") \
+    X(Icmp6InNeighborAdvertisements, "NA received") \
+    X(Icmp6InRedirects, "Redirects received") \
+    X(Icmp6OutMsgs, "ICMPv6 sent") \
+    X(Icmp6OutErrors, "ICMPv6 not sent because of an error") \
+    X(Icmp6OutRateLimitHost, "ICMPv6 errors suppressed by the rate limiter") \
+    X(Icmp6OutDestUnreachs, "ICMPv6 unreachable sent") \
+    X(Icmp6OutPktTooBigs, "ICMPv6 packet too big sent") \
+    X(Icmp6OutTimeExcds, "ICMPv6 time exceeded sent") \
+    X(Icmp6OutParmProblems, "ICMPv6 parameter problem sent") \
+    X(Icmp6OutEchos, "ICMPv6 echo requests sent") \
+    X(Icmp6OutEchoReplies, "ICMPv6 echo replies sent") \
+    X(Icmp6OutRouterSolicits, "RS sent") \
+    X(Icmp6OutNeighborSolicits, "NS sent") \
+    X(Icmp6OutNeighborAdvertisements, "NA sent") \
+    X(NdResolveFailed, "(wskstack) IPv6 resolutions that failed") \
+    X(NdQueueDrops, "(wskstack) packets dropped waiting for ND") \
+    X(NdCacheEvictions, "(wskstack) ND cache evictions") \
+    X(NdDadConflicts, "(wskstack) DAD found a duplicate address") \
+    X(Udp6InDatagrams, "UDP/IPv6 delivered") \
+    X(Udp6NoPorts, "UDP/IPv6 to a closed port") \
+    X(Udp6InErrors, "UDP/IPv6 errors") \
+    X(Udp6OutDatagrams, "UDP/IPv6 sent") \
+    X(Udp6RcvbufErrors, "UDP/IPv6 receive queue full") \
+    X(Udp6SndbufErrors, "UDP/IPv6 send buffer errors") \
+    X(Udp6InCsumErrors, "UDP/IPv6 bad or zero checksum (BAD-INPUT I.40)") \
+    X(Udp6IgnoredMulti, "UDP/IPv6 multicast to no socket") \
     /* UDP (UDP-MIB) */ \
     X(UdpInDatagrams,     "UDP datagrams delivered to a socket") \
     X(UdpNoPorts,         "UDP datagrams to a port with no socket") \

@@ -66,6 +66,11 @@ struct wskstack {
                                       random start set by route_init) */
     struct reasm_state *reasm;     /* fragment reassembly (reasm.h):
                                       receive thread only, no lock */
+    /* IPv6 (stack/ipv6_impl.h): each owned by its file */
+    struct nd_state *nd;           /* nd.c: v6 neighbours, routers, routes */
+    struct addr6_table *addr6;     /* addr6.c */
+    struct pmtu6_cache *pmtu6;     /* ipv6.c */
+    struct icmp_state *icmp6;      /* icmpv6.c: rate limiter */
 
     _Atomic uint64_t cnt[CNT__COUNT];
 
