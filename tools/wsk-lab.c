@@ -7,11 +7,14 @@
  *   192.0.2.1/24  [wsklab0]  <== TAP: Ethernet frames ==>  192.0.2.2/24
  *   sockets, ping, ARP                         WskSocket, WskSendTo, ...
  *
- * The program is written like a Windows WSK client (WskRegister-style
- * registration, WskCaptureProviderNPI(WSK_INFINITE_WAIT), WskSocket,
- * WskBind, WskSendTo, WskReceiveFrom, IRPs from IoAllocateIrp whose
- * completion routine sets a KEVENT and returns
- * STATUS_MORE_PROCESSING_REQUIRED - see wskc.h).  The kernel's side is in
+ * The program is a plain Windows WSK client: it sets WSKSTACK_CONFIG and
+ * calls WskRegister and WskCaptureProviderNPI(WSK_INFINITE_WAIT), which
+ * create the process-default stack (and its TAP) from that text - exactly
+ * what any WSK client gets.  Then WskSocket, WskBind, WskSendTo,
+ * WskReceiveFrom, with IRPs from IoAllocateIrp whose completion routine
+ * sets a KEVENT and returns STATUS_MORE_PROCESSING_REQUIRED (see wskc.h).
+ * The one wskstack extension it uses is WsksGetStack(), to read the default
+ * stack's counters, MAC and interface name.  The kernel's side is in
  * lab_kernel.c (Linux sockets; the two header worlds never meet in one file).
  *
  * Steps (each prints ✓ or ✗ and one line of detail):
@@ -69,7 +72,8 @@ static void on_signal(int sig)
 }
 
 struct lab {
-    struct wskstack *st;
+    struct wskstack *st;       /* the process-default stack (WsksGetStack) */
+    char ifname[16];           /* its TAP, as the stack reports it */
     WSK_REGISTRATION reg;
     bool registered, captured;
     WSK_CLIENT_DISPATCH client_dispatch;
@@ -113,10 +117,11 @@ static void usage(FILE *f)
     fputs("usage: wsk-lab [--counters] [--help]\n"
           "\n"
           "Run the wskstack lab demo (as root).  wsk-lab makes a private network\n"
-          "namespace (it disappears with the process), creates the TAP " LAB_TAP " in it\n"
-          "with WSKSTACK_CONFIG=\"" LAB_CONFIG "\"\n"
-          "and drives the stack as a Windows WSK client, with the Linux kernel as\n"
-          "the peer:\n"
+          "namespace (it disappears with the process), sets\n"
+          "WSKSTACK_CONFIG=\"" LAB_CONFIG "\"\n"
+          "and acts as a plain Windows WSK client: WskRegister and\n"
+          "WskCaptureProviderNPI create the process-default stack and its TAP " LAB_TAP "\n"
+          "from that text.  The Linux kernel is the peer:\n"
           "\n"
           "     Linux kernel " LAB_KERNEL " <-- " LAB_TAP " (TAP) --> wskstack " LAB_STACK "\n"
           "\n"
@@ -162,8 +167,6 @@ static int64_t cnt_settle(struct lab *lab, const char *name, int64_t base, int64
 /* ---- setup / teardown ------------------------------------------------------------ */
 static int lab_setup(struct lab *lab)
 {
-    char err[256] = "";
-
     /* A private namespace: the TAP, its addresses and every frame stay in
      * it, and it is removed when the process ends, however it ends. */
     if (unshare(CLONE_NEWNET) != 0) {
@@ -174,55 +177,51 @@ static int lab_setup(struct lab *lab)
     if (setenv("WSKSTACK_CONFIG", LAB_CONFIG, 1) != 0)
         return -1;
 
-    /* Capture ARP on every link before the stack exists, so its first
-     * frames (the gratuitous ARP) are seen too. */
+    /* Capture ARP on every link before the stack exists (it is created by
+     * the capture below), so its first frames (the gratuitous ARP) are seen
+     * too. */
     lab->arpcap = lk_capture_open(NULL, 0x0806);
     if (lab->arpcap < 0) {
         fprintf(stderr, "wsk-lab: packet capture: %s\n", strerror(-lab->arpcap));
         return -1;
     }
 
-    /* The stack, from the same configuration text WskRegister() would use
-     * for the process-default stack - created here so that its counters
-     * can be read (wskstack_counter). */
-    struct wskstack_config *cfg = wskstack_config_new();
-    if (cfg == NULL || wskstack_config_parse(cfg, getenv("WSKSTACK_CONFIG"), err, sizeof err)) {
-        fprintf(stderr, "wsk-lab: WSKSTACK_CONFIG: %s\n", err);
-        wskstack_config_free(cfg);
-        return -1;
-    }
-    int rc = wskstack_create(cfg, &lab->st, err, sizeof err);
-    wskstack_config_free(cfg);
-    if (rc != 0) {
-        fprintf(stderr, "wsk-lab: creating the stack: %s\n", err);
-        return -1;
-    }
-    wskstack_mac(lab->st, lab->smac);
-    if (lk_if_mac(LAB_TAP, lab->kmac) != 0) {
-        fprintf(stderr, "wsk-lab: no MAC on %s\n", LAB_TAP);
-        return -1;
-    }
-
-    /* WSK registration (WSK-SPEC 2.1): version 1.0, no client events. */
+    /* WSK registration (WSK-SPEC 2.1): version 1.0, no client events.  A
+     * plain WskRegister: the registration is bound to the process-default
+     * stack, which the first capture creates from WSKSTACK_CONFIG. */
     lab->client_dispatch.Version = MAKE_WSK_VERSION(1, 0);
     lab->client_dispatch.Reserved = 0;
     lab->client_dispatch.WskClientEvent = NULL;
     lab->client_npi.ClientContext = lab;
     lab->client_npi.Dispatch = &lab->client_dispatch;
-    NTSTATUS s = WsksRegisterOnStack(lab->st, &lab->client_npi, &lab->reg);
+    NTSTATUS s = WskRegister(&lab->client_npi, &lab->reg);
     if (!NT_SUCCESS(s)) {
-        fprintf(stderr, "wsk-lab: WsksRegisterOnStack: %s (0x%08x)\n", wskc_status_name(s),
+        fprintf(stderr, "wsk-lab: WskRegister: %s (0x%08x)\n", wskc_status_name(s),
                 (unsigned)s);
         return -1;
     }
     lab->registered = true;
     s = WskCaptureProviderNPI(&lab->reg, WSK_INFINITE_WAIT, &lab->npi);
     if (!NT_SUCCESS(s)) {
+        /* The provider has said why on stderr (the key, or the TAP error). */
         fprintf(stderr, "wsk-lab: WskCaptureProviderNPI: %s (0x%08x)\n", wskc_status_name(s),
                 (unsigned)s);
         return -1;
     }
     lab->captured = true;
+
+    /* The default stack, for its counters, MAC and interface name. */
+    lab->st = WsksGetStack(&lab->reg);
+    if (lab->st == NULL) {
+        fprintf(stderr, "wsk-lab: WsksGetStack: no stack after a successful capture\n");
+        return -1;
+    }
+    snprintf(lab->ifname, sizeof lab->ifname, "%s", wskstack_ifname(lab->st));
+    wskstack_mac(lab->st, lab->smac);
+    if (lk_if_mac(lab->ifname, lab->kmac) != 0) {
+        fprintf(stderr, "wsk-lab: no MAC on %s\n", lab->ifname);
+        return -1;
+    }
 
     s = wskc_socket(&lab->npi, &lab->sock);
     if (!NT_SUCCESS(s)) {
@@ -254,37 +253,39 @@ static void lab_teardown(struct lab *lab)
             fprintf(stderr, "wsk-lab: WskCloseSocket: %s\n", wskc_status_name(s));
         lab->sock = NULL;
     }
-    if (lab->captured)
-        WskReleaseProviderNPI(&lab->reg);
-    if (lab->registered)
-        WskDeregister(&lab->reg);
+    /* The default stack lives until the last WskRegister registration is
+     * deregistered: read its counters before that. */
     if (lab->verbose_counters && lab->st) {
         printf("\nwskstack counters:\n");
         wskstack_counters_json(lab->st, stdout);
         printf("\n");
     }
-    if (lab->st)
-        wskstack_destroy(lab->st);
+    if (lab->captured)
+        WskReleaseProviderNPI(&lab->reg);
+    if (lab->registered)
+        WskDeregister(&lab->reg); /* destroys the default stack and its TAP */
+    lab->st = NULL;
     lk_close(lab->kfd);
     lk_close(lab->arpcap);
 }
 
 /* ---- step 1: ARP both ways ---------------------------------------------------------- */
 struct neigh_wait {
+    const char *ifname;
     struct lk_neigh n;
 };
 
 static bool kernel_neigh_reachable(void *ctx)
 {
     struct neigh_wait *w = ctx;
-    return lk_neigh_get(LAB_TAP, LAB_STACK, &w->n) == 0 && strcmp(w->n.state, "REACHABLE") == 0;
+    return lk_neigh_get(w->ifname, LAB_STACK, &w->n) == 0 && strcmp(w->n.state, "REACHABLE") == 0;
 }
 
 static void step_arp(struct lab *lab)
 {
     char m1[18], m2[18];
     int64_t in_req0 = cnt(lab, "ArpInRequests"), out_rep0 = cnt(lab, "ArpOutReplies");
-    int ipcap = lk_capture_open(LAB_TAP, 0x0800);
+    int ipcap = lk_capture_open(lab->ifname, 0x0800);
 
     /* The kernel has never talked to 192.0.2.2: its first echo request
      * makes it resolve the stack (broadcast request, the stack replies),
@@ -292,6 +293,7 @@ static void step_arp(struct lab *lab)
     int64_t rtt = lk_ping(LAB_STACK, 0x1ab, 0, 56, 2000);
     struct neigh_wait w;
     memset(&w, 0, sizeof w);
+    w.ifname = lab->ifname;
     bool kernel_ok = rtt > 0 &&
                      lk_wait_until(kernel_neigh_reachable, &w, 1000, 10) == 0 &&
                      w.n.has_mac && memcmp(w.n.mac, lab->smac, 6) == 0;
@@ -443,11 +445,15 @@ static void step_unreach_port(struct lab *lab)
     lk_sleep_ms(100); /* exactly one: nothing more may follow */
     du = cnt(lab, "IcmpInDestUnreachs") - du0;
     int64_t kdu = lk_snmp("Icmp", "OutDestUnreachs") - kdu0;
+    char b1[WSKC_STATUS_STRLEN], b2[WSKC_STATUS_STRLEN];
+    /* The datagram itself was sent: the IRP completes with STATUS_SUCCESS;
+     * the ICMP error that comes back is for the stack, not for the IRP. */
     step_result(lab, 5, "send to a closed kernel port -> ICMP port unreachable",
                 NT_SUCCESS(s) && du == 1 && kdu == 1,
-                "WskSendTo to %s:%u: %s; the kernel sent %lld Destination Unreachable, the "
-                "stack's IcmpInDestUnreachs +%lld",
-                LAB_KERNEL, LAB_CLOSED_PORT, wskc_status_name(s), (long long)kdu, (long long)du);
+                "WskSendTo to %s:%u returned %s, completed with %s; the kernel sent %lld "
+                "Destination Unreachable, the stack's IcmpInDestUnreachs +%lld",
+                LAB_KERNEL, LAB_CLOSED_PORT, wskc_status_str(op.returned, b1),
+                wskc_status_str(s, b2), (long long)kdu, (long long)du);
 }
 
 /* ---- step 6: absent host -> STATUS_HOST_UNREACHABLE ------------------------------------------------ */
@@ -465,13 +471,14 @@ static void step_unreach_host(struct lab *lab)
         if (a.dir == LK_DIR_IN && a.op == 1 && strcmp(a.tpa, LAB_ABSENT) == 0)
             arps++;
     int64_t req = cnt(lab, "ArpOutRequests") - req0;
+    char b1[WSKC_STATUS_STRLEN], b2[WSKC_STATUS_STRLEN];
     step_result(lab, 6, "send to an absent host -> STATUS_HOST_UNREACHABLE",
                 op.returned == STATUS_PENDING && s == STATUS_HOST_UNREACHABLE && arps == 3 &&
                     req == 3,
                 "WskSendTo to %s returned %s, completed after %.1f s with %s; %d ARP requests "
                 "seen, ArpOutRequests +%lld",
-                LAB_ABSENT, wskc_status_name(op.returned), op.elapsed_ms / 1000.0,
-                wskc_status_name(s), arps, (long long)req);
+                LAB_ABSENT, wskc_status_str(op.returned, b1), op.elapsed_ms / 1000.0,
+                wskc_status_str(s, b2), arps, (long long)req);
 }
 
 int main(int argc, char **argv)
@@ -504,9 +511,9 @@ int main(int argc, char **argv)
         lab_teardown(&lab);
         return 2;
     }
-    char m1[18], m2[18], port[48];
+    char m1[18], m2[18], port[48], wire[40];
     snprintf(port, sizeof port, "WSK datagram socket, port %u", lab.port);
-    const char *wire = " <== " LAB_TAP " (TAP) ==> ";
+    snprintf(wire, sizeof wire, " <== %s (TAP) ==> ", lab.ifname);
     printf("wsk-lab: a WSK client and the Linux kernel, in a private network namespace\n"
            "\n"
            "    %-19s%-*s%s\n"

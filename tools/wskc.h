@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Provider contract violations seen (returned status != IoStatus.Status,
  * or a non-pending return whose completion routine had not run). */
@@ -169,8 +170,28 @@ static inline const char *wskc_status_name(NTSTATUS s)
     case STATUS_INVALID_ADDRESS: return "STATUS_INVALID_ADDRESS";
     case STATUS_FILE_FORCED_CLOSED: return "STATUS_FILE_FORCED_CLOSED";
     case STATUS_UNSUCCESSFUL: return "STATUS_UNSUCCESSFUL";
+    case STATUS_NOT_SUPPORTED: return "STATUS_NOT_SUPPORTED";
+    case STATUS_ACCESS_DENIED: return "STATUS_ACCESS_DENIED";
+    case STATUS_INVALID_BUFFER_SIZE: return "STATUS_INVALID_BUFFER_SIZE";
+    case STATUS_INVALID_DEVICE_STATE: return "STATUS_INVALID_DEVICE_STATE";
+    case STATUS_BUFFER_OVERFLOW: return "STATUS_BUFFER_OVERFLOW";
+    case STATUS_BUFFER_TOO_SMALL: return "STATUS_BUFFER_TOO_SMALL";
+    case STATUS_PORT_UNREACHABLE: return "STATUS_PORT_UNREACHABLE";
+    case STATUS_MORE_PROCESSING_REQUIRED: return "STATUS_MORE_PROCESSING_REQUIRED";
     default: return "STATUS_?";
     }
+}
+
+/* The status by name, or "NTSTATUS 0x%08x" for one without a name above
+ * (so a printed status is never ambiguous).  buf must hold 32 bytes. */
+#define WSKC_STATUS_STRLEN 32
+static inline const char *wskc_status_str(NTSTATUS s, char buf[WSKC_STATUS_STRLEN])
+{
+    const char *name = wskc_status_name(s);
+    if (strcmp(name, "STATUS_?") != 0)
+        return name;
+    snprintf(buf, WSKC_STATUS_STRLEN, "NTSTATUS 0x%08x", (unsigned)s);
+    return buf;
 }
 
 /* ---- a datagram socket ---------------------------------------------------- */
