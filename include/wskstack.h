@@ -17,6 +17,8 @@
  *   gateway=A         default router (repeatable, one per family)
  *   host-addr=A/P     an address given to the kernel side of the TAP
  *                     (repeatable; added through libnl-route)
+ *   slaac=on|off      IPv6 addresses from Router Advertisement prefixes
+ *                     (RFC 4862 SLAAC; default on)
  * Unknown keys and malformed values are rejected with a message naming the
  * key.
  */

@@ -6,7 +6,7 @@
  * Rules of the text:
  *  - pairs are separated by ';'; empty segments (";;", a trailing ';') and
  *    whitespace around keys and values are ignored;
- *  - single-valued keys (tap, mac, mtu) take the last value given;
+ *  - single-valued keys (tap, mac, mtu, slaac) take the last value given;
  *    repeatable keys (addr, gateway, host-addr) append, up to their limit;
  *  - an unknown key or a malformed value fails the whole parse with -EINVAL
  *    and a message naming the key and the value; the configuration is then
@@ -221,6 +221,17 @@ static int apply(struct wskstack_config *cfg, const char *key, const char *v, ch
             return fail(err, errlen, "gateway: \"%.64s\" is one too many (at most %d)", v,
                         CFG_MAX_GATEWAYS);
         cfg->gateways[cfg->n_gateways++] = gw;
+        return 0;
+    }
+    if (strcmp(key, "slaac") == 0) {
+        /* Stateless address autoconfiguration from Router Advertisement
+         * prefixes (RFC 4862 §5.5): on by default. */
+        if (strcmp(v, "on") == 0)
+            cfg->slaac_off = false;
+        else if (strcmp(v, "off") == 0)
+            cfg->slaac_off = true;
+        else
+            return fail(err, errlen, "slaac: \"%.64s\" is not on or off", v);
         return 0;
     }
     return fail(err, errlen, "unknown key \"%.64s\" in " CFG_SRC, key);

@@ -26,6 +26,8 @@ struct wskstack_config {
     unsigned n_gateways;
     struct cfg_prefix host_addrs[CFG_MAX_ADDRS];  /* host-addr= */
     unsigned n_host_addrs;
+    bool slaac_off;               /* slaac=off: no addresses from RA prefixes
+                                     (RFC 4862 §5.5.3); default (false) = on */
 };
 
 #endif

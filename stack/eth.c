@@ -12,7 +12,7 @@
  *      always an individual address)                         -> IfInDiscards
  *   4. not for us: destination neither our MAC, broadcast, nor a multicast
  *      group we accept (A.3; RFC 1122 §2.4)                  -> IfInDiscards
- *   5. EtherType: ARP -> arp_input, IPv4 -> ipv4_input; IPv6 (issue 4),
+ *   5. EtherType: ARP -> arp_input, IPv4 -> ipv4_input, IPv6 -> ipv6_input;
  *      802.3 length fields and anything else (A.2)           -> IfInUnknownProtos
  * Every frame read is counted in IfInPackets/IfInBytes first, as Linux
  * counts rx_packets before its protocol handlers decide.
@@ -22,18 +22,29 @@
  * IP length, not the frame length, delimits a datagram - RFC 894).
  */
 #include "stack/stack_impl.h"
+#include "stack/ipv6_impl.h"
 
 #include <errno.h>
 #include <string.h>
 
-/* Multicast groups accepted at the link layer.  None for IPv4 yet (the
- * stack joins no groups); issue 4 adds 33:33:xx:xx:xx:xx for IPv6 ND
- * (RFC 2464 §7). */
+/* Multicast groups accepted at the link layer.  None for IPv4 (the stack
+ * joins no IPv4 group).  IPv6: an IPv6 group travels to 33:33 followed by
+ * its low 32 bits (RFC 2464 §7), so the MAC names the groups that map onto
+ * it; the frame is accepted when addr6_is_joined says we joined one of
+ * those a host joins - the link-scope groups ff02::<low 32> (all-nodes
+ * ff02::1) and ff02::1:<low 32> (the solicited-node groups ff02::1:ffXX:XXXX
+ * of our addresses, RFC 4291 §2.7.1).  ipv6_input checks the IPv6
+ * destination itself again (V8). */
 static bool eth_mcast_accepted(struct wskstack *st, const uint8_t dst[ETH_ALEN])
 {
-    (void)st;
-    (void)dst;
-    return false;
+    if (dst[0] != 0x33 || dst[1] != 0x33)
+        return false;
+    uint8_t g[16] = {0xff, 0x02};
+    memcpy(g + 12, dst + 2, 4);
+    if (addr6_is_joined(st, g))
+        return true;
+    g[11] = 0x01;
+    return addr6_is_joined(st, g);
 }
 
 void eth_input(struct wskstack *st, struct pkt *p, uint64_t now)
@@ -80,8 +91,9 @@ void eth_input(struct wskstack *st, struct pkt *p, uint64_t now)
         ipv4_input(st, p, now);
         return;
     case ETHERTYPE_IPV6:
-        stack_drop(st, CNT_IfInUnknownProtos, "eth", "IPv6 not supported yet (A.2)");
-        goto drop;
+        pkt_pull(p, ETH_HDR_LEN);
+        ipv6_input(st, p, now);
+        return;
     default:
         if (st->trace)
             stack_trace(st, "eth", "drop IfInUnknownProtos: EtherType 0x%04x (A.2, RFC 894)",

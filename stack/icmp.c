@@ -56,13 +56,20 @@ struct icmp_state {
     bool started;
 };
 
+/* One token bucket; icmpv6.c keeps its own (st->icmp6) with the same
+ * parameters (stack_impl.h). */
+int icmp_ratelimit_new(struct icmp_state **out)
+{
+    *out = calloc(1, sizeof(**out));
+    if (!*out)
+        return -ENOMEM;
+    (*out)->credit_ns = ICMP_ERR_BURST * ICMP_TOKEN_NS;   /* starts full */
+    return 0;
+}
+
 int icmp_init(struct wskstack *st)
 {
-    st->icmp = calloc(1, sizeof(*st->icmp));
-    if (!st->icmp)
-        return -ENOMEM;
-    st->icmp->credit_ns = ICMP_ERR_BURST * ICMP_TOKEN_NS;   /* starts full */
-    return 0;
+    return icmp_ratelimit_new(&st->icmp);
 }
 
 void icmp_fini(struct wskstack *st)
@@ -72,7 +79,7 @@ void icmp_fini(struct wskstack *st)
 }
 
 /* Caller holds st->lock.  Take one token if there is one. */
-static bool icmp_ratelimit_allow(struct icmp_state *is, uint64_t now)
+bool icmp_ratelimit_allow(struct icmp_state *is, uint64_t now)
 {
     const uint64_t max = ICMP_ERR_BURST * ICMP_TOKEN_NS;
     if (!is->started) {

@@ -43,6 +43,9 @@ struct ipv6_tx {
     uint8_t tclass;
     bool dontfrag;           /* IPV6_DONTFRAG: > path MTU -> -EMSGSIZE */
     uint32_t ifindex;        /* for link-local destinations (scope) */
+    bool src_unspecified;    /* src is :: on purpose (DAD NS, RFC 4862 §5.4.2);
+                                otherwise an all-zero src means "choose one"
+                                (addr6_select_source) */
 };
 /* Prepend the IPv6 header (payload at pkt_data(p)), fragment to the path MTU
  * when needed (never below 1280, RFC 8200 §5), resolve the next hop through
@@ -54,6 +57,19 @@ uint32_t pmtu6_get(struct wskstack *st, const uint8_t dst[16], uint64_t now);
 /* A valid Packet Too Big: lower (never below 1280, never raise) the PMTU. */
 void pmtu6_update(struct wskstack *st, const uint8_t dst[16], uint32_t mtu, uint64_t now);
 void ipv6_timer(struct wskstack *st, uint64_t now);
+/* Receive thread (reassembly timer, reasm.h): an IPv6 datagram timed out
+ * holding fragment 0: ICMPv6 Time Exceeded code 1 (RFC 8200 §4.5). */
+struct reasm_expired;
+void ipv6_reasm_expired(struct wskstack *st, const struct reasm_expired *e, uint64_t now);
+/* Delivery convention of ipv6_input to icmpv6_input / udp_input6: p->len
+ * runs to the end of the IPv6 payload and ip->payload_len is the payload
+ * length of the packet as delivered (reassembled: the whole datagram's), so
+ * the IPv6 header starts IPV6_HDR_LEN + ip->payload_len - p->len bytes in
+ * front of pkt_data(p) - where an error message quotes from. */
+static inline const uint8_t *ipv6_hdr_of(struct pkt *p, const struct ipv6_repr *ip)
+{
+    return pkt_data(p) - (IPV6_HDR_LEN + (size_t)ip->payload_len - p->len);
+}
 
 /* ---- icmpv6.c ---------------------------------------------------------------------- */
 int icmpv6_init(struct wskstack *st);
@@ -94,6 +110,33 @@ void nd_flush(struct wskstack *st, int err);
 /* Routing (caller holds st->lock for lookup). gw NULL = on-link. */
 int route6_add(struct wskstack *st, const uint8_t dst[16], uint8_t plen, const uint8_t *gw);
 int route6_lookup(struct wskstack *st, const uint8_t dst[16], uint8_t nexthop[16]);
+/* --- nd.c additions (queries, test hooks, the neigh.c/stack.h glue) --- */
+/* Neighbour Unreachability Detection states (RFC 4861 §7.3.2). */
+enum nd_nud { ND_NUD_NONE = 0, ND_NUD_INCOMPLETE, ND_NUD_REACHABLE, ND_NUD_STALE, ND_NUD_DELAY,
+              ND_NUD_PROBE };
+/* Host variables learned from RAs (RFC 4861 §6.3.2). */
+struct nd_params {
+    uint32_t base_reachable_ms; /* BaseReachableTime */
+    uint32_t reachable_ms;      /* ReachableTime: base * random 0.5..1.5 */
+    uint32_t retrans_ms;        /* RetransTimer */
+    uint32_t link_mtu;          /* LinkMTU for IPv6 (RA MTU option, else st->mtu) */
+    uint8_t cur_hop_limit;      /* CurHopLimit (RA, else 64) */
+};
+/* Takes st->lock itself (do not hold it). */
+void nd_get_params(struct wskstack *st, struct nd_params *out);
+/* Tests: reseed the per-stack generator behind ReachableTime and recompute it. */
+void nd_set_seed(struct wskstack *st, uint64_t seed);
+/* State of the entry for ip (ND_NUD_NONE: none); mac/is_router may be NULL. */
+enum nd_nud nd_neigh_get(struct wskstack *st, const uint8_t ip[16], uint8_t mac[ETH_ALEN],
+                         bool *is_router);
+/* Static entry (stack_neigh_add_static for IPv6): never aged or overridden. */
+int nd_add_static(struct wskstack *st, const uint8_t ip[16], const uint8_t mac[ETH_ALEN]);
+/* tx_req_cancel() for sends waiting on an ND entry: true = cancelled. */
+bool nd_tx_req_cancel(struct wskstack *st, struct tx_req *r);
+unsigned nd_count(struct wskstack *st);   /* entries (stack_neigh_count adds it) */
+/* Default Router List (tests, listing): false past the end.  expires_ns
+ * UINT64_MAX = static (gateway=). Caller holds st->lock. */
+bool route6_router_get(struct wskstack *st, unsigned i, uint8_t addr[16], uint64_t *expires_ns);
 
 /* ---- addr6.c --------------------------------------------------------------------------- */
 enum addr6_state { ADDR6_TENTATIVE, ADDR6_PREFERRED, ADDR6_DEPRECATED, ADDR6_DUPLICATE };
@@ -130,6 +173,32 @@ int addr6_select_source(struct wskstack *st, const uint8_t dst[16], uint8_t src[
 /* Iterate addresses (listing, tests): returns false past the end. */
 bool addr6_get(struct wskstack *st, unsigned i, uint8_t a[16], uint8_t *plen,
                enum addr6_state *state, enum addr6_origin *origin);
+/* --- addr6.c additions --- */
+/* The random start delay of DAD (RFC 4862 §5.4.2, [0, 1 s)) comes from a
+ * per-stack generator seeded by getrandom() in addr6_init.  Tests: set the
+ * seed before addr6_start(); seed 0 = no delay (the first probes go out in
+ * addr6_start itself). */
+void addr6_set_seed(struct wskstack *st, uint64_t seed);
+/* The pure core of RFC 6724 source selection (no stack state; addr6.c). */
+struct rfc6724_cand {
+    uint8_t addr[16];
+    uint8_t plen;      /* rule 8 compares at most this many bits (§5) */
+    bool deprecated;   /* rule 3 */
+};
+/* Applies rules 1-8 (§5) with the default policy table (§2.1) to the n
+ * candidates (assigned, usable addresses of the outgoing interface, §4) for
+ * destination dst.  Returns the enum rfc6724_rule that decided (after which
+ * one candidate was left; RFC6724_TIE: the first of those equal under every
+ * rule) with its index in *chosen, or -EADDRNOTAVAIL when n == 0. */
+int rfc6724_select(const struct rfc6724_cand *c, unsigned n, const uint8_t dst[16],
+                   unsigned *chosen);
+#define RFC6724_SCOPE_LINK 0x2   /* RFC 4291 §2.7 scope values */
+#define RFC6724_SCOPE_SITE 0x5
+#define RFC6724_SCOPE_GLOBAL 0xe
+uint8_t rfc6724_scope(const uint8_t a[16]);       /* §3.1, §3.2 */
+/* Precedence and label of a from the default policy table (§2.1). */
+void rfc6724_policy(const uint8_t a[16], uint8_t *precedence, uint8_t *label);
+const char *rfc6724_rule_str(enum rfc6724_rule r); /* for the trace */
 
 /* ---- udp.c (IPv6 part) ----------------------------------------------------------------- */
 /* p at the UDP header (trimmed to the IPv6 payload). Mandatory checksum

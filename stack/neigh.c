@@ -54,6 +54,7 @@
  * datagrams leave in the order they were sent.
  */
 #include "stack/stack_impl.h"
+#include "stack/ipv6_impl.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -241,8 +242,9 @@ static void txr_frame_done(struct tx_req *r, int err)
         r->done(r, r->err);
 }
 
-/* Drop a chain of queued packets, completing their sends with err. */
-static void chain_fail(struct wskstack *st, struct pkt *p, int err)
+/* Drop a chain of queued packets, completing their sends with err.  Shared
+ * with nd.c (stack_impl.h). */
+void neigh_chain_fail(struct wskstack *st, struct pkt *p, int err)
 {
     while (p) {
         struct pkt *next = p->next;
@@ -254,28 +256,32 @@ static void chain_fail(struct wskstack *st, struct pkt *p, int err)
     }
 }
 
-/* Write a chain of queued packets to mac, completing their sends. */
-static void chain_send_queued(struct wskstack *st, struct pkt *p, const uint8_t mac[ETH_ALEN])
+/* Write a chain of queued packets to mac, completing their sends.  Shared
+ * with nd.c (stack_impl.h). */
+void neigh_chain_send_queued(struct wskstack *st, struct pkt *p, const uint8_t mac[ETH_ALEN],
+                             uint16_t ethertype)
 {
     while (p) {
         struct pkt *next = p->next;
         struct tx_req *r = p->req;
         p->next = NULL;
-        int rc = eth_output(st, p, mac, ETHERTYPE_IPV4);
+        int rc = eth_output(st, p, mac, ethertype);
         if (r)
             txr_frame_done(r, rc);
         p = next;
     }
 }
 
-/* Write a chain now (the caller's send; req untouched).  0 or first error. */
-static int chain_send_now(struct wskstack *st, struct pkt *p, const uint8_t mac[ETH_ALEN])
+/* Write a chain now (the caller's send; req untouched).  0 or first error.
+ * Shared with nd.c (stack_impl.h). */
+int neigh_chain_send_now(struct wskstack *st, struct pkt *p, const uint8_t mac[ETH_ALEN],
+                         uint16_t ethertype)
 {
     int ret = 0;
     while (p) {
         struct pkt *next = p->next;
         p->next = NULL;
-        int rc = eth_output(st, p, mac, ETHERTYPE_IPV4);
+        int rc = eth_output(st, p, mac, ethertype);
         if (rc < 0 && ret == 0)
             ret = rc;
         p = next;
@@ -283,7 +289,7 @@ static int chain_send_now(struct wskstack *st, struct pkt *p, const uint8_t mac[
     return ret;
 }
 
-static unsigned chain_len(const struct pkt *p)
+unsigned neigh_chain_len(const struct pkt *p)
 {
     unsigned n = 0;
     for (; p; p = p->next)
@@ -300,7 +306,7 @@ static void neigh_flush_entry(struct wskstack *st, struct neigh_entry *e, struct
     uint8_t mac[ETH_ALEN];
     memcpy(mac, mac_in, ETH_ALEN);
     for (;;) {
-        chain_send_queued(st, chain, mac);
+        neigh_chain_send_queued(st, chain, mac, ETHERTYPE_IPV4);
         pthread_mutex_lock(&st->lock);
         chain = neigh_take_queue(st->neigh, e);
         if (!chain) {
@@ -399,7 +405,7 @@ void neigh_flush(struct wskstack *st, int err)
         if (st->trace)
             stack_trace(st, "arp", "drop ArpQueueDrops: %u queued packets, device gone (%d)", n, err);
     }
-    chain_fail(st, all, err);
+    neigh_chain_fail(st, all, err);
 }
 
 void neigh_fini(struct wskstack *st)
@@ -420,15 +426,15 @@ int neigh_output(struct wskstack *st, struct pkt *p, uint32_t nh, uint64_t now)
 
     /* Destinations that need no resolution. */
     if (ipv4_is_limited_broadcast(nh) || addr_is_subnet_bcast(st, nh))
-        return chain_send_now(st, p, mac_bcast);
+        return neigh_chain_send_now(st, p, mac_bcast, ETHERTYPE_IPV4);
     if (ipv4_is_multicast(nh)) {
         /* RFC 1112 §6.4: 01:00:5e + the low 23 bits of the group. */
         uint8_t m[ETH_ALEN] = {0x01, 0x00, 0x5e, (uint8_t)((nh >> 16) & 0x7f),
                                (uint8_t)(nh >> 8), (uint8_t)nh};
-        return chain_send_now(st, p, m);
+        return neigh_chain_send_now(st, p, m, ETHERTYPE_IPV4);
     }
 
-    unsigned n = chain_len(p);
+    unsigned n = neigh_chain_len(p);
     struct tx_req *r = p->req;
     struct neigh_entry *e = NULL;
     uint32_t spa = 0;
@@ -445,7 +451,7 @@ int neigh_output(struct wskstack *st, struct pkt *p, uint32_t nh, uint64_t now)
         memcpy(mac, e->mac, ETH_ALEN);
         e->lru = ++t->seq;
         pthread_mutex_unlock(&st->lock);
-        return chain_send_now(st, p, mac);
+        return neigh_chain_send_now(st, p, mac, ETHERTYPE_IPV4);
     }
     if (!e) {
         e = neigh_new(st, nh);
@@ -510,6 +516,10 @@ bool tx_req_cancel(struct wskstack *st, struct tx_req *r)
     struct neigh_table *t = st->neigh;
     struct pkt *taken = NULL;
     unsigned found = 0;
+
+    /* An IPv6 send waits on an ND entry (nd.c), never on both tables. */
+    if (st->nd && nd_tx_req_cancel(st, r))
+        return true;
 
     pthread_mutex_lock(&st->lock);
     for (unsigned i = 0; i < NEIGH_MAX; i++)
@@ -742,7 +752,7 @@ void neigh_timer(struct wskstack *st, uint64_t now)
                 stack_trace(st, "arp", "resolution of %s failed after %d requests (RFC 1122 §2.3.2.1)",
                             ip4_str(fail_ip[i], b), ARP_MAX_REQUESTS);
         }
-        chain_fail(st, failed, -EHOSTUNREACH);
+        neigh_chain_fail(st, failed, -EHOSTUNREACH);
     }
     for (unsigned i = 0; i < nreq; i++)
         arp_request(st, req[i].spa, req[i].tpa);
@@ -764,6 +774,8 @@ uint64_t neigh_next_timer(struct wskstack *st, uint64_t now)
 
 int stack_neigh_add_static(struct wskstack *st, const struct ip_addr *ip, const uint8_t mac[6])
 {
+    if (ip && ip->af == IPA_V6)
+        return nd_add_static(st, ip->v6, mac); /* nd.c */
     if (!ip || ip->af != IPA_V4 || !mac || eth_is_multicast(mac) || eth_is_zero(mac) || ip->v4 == 0 ||
         ipv4_is_multicast(ip->v4) || ipv4_is_limited_broadcast(ip->v4))
         return -EINVAL;
@@ -797,5 +809,5 @@ unsigned stack_neigh_count(struct wskstack *st)
     pthread_mutex_lock(&st->lock);
     unsigned n = st->neigh->count;
     pthread_mutex_unlock(&st->lock);
-    return n;
+    return n + (st->nd ? nd_count(st) : 0); /* + IPv6 entries (nd.c) */
 }

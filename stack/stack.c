@@ -17,6 +17,7 @@
  */
 #include "stack/stack_impl.h"
 #include "stack/reasm.h"
+#include "stack/ipv6_impl.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -70,7 +71,9 @@ bool stack_addr_is_local(struct wskstack *st, const struct ip_addr *a)
         return false;
     if (a->af == IPA_V4)
         return ipv4_is_local(st, a->v4);
-    return false; /* IPv6: issue 4 */
+    if (a->af == IPA_V6)
+        return addr6_is_local(st, a->v6, true); /* assigned: not tentative/duplicate */
+    return false;
 }
 
 WSKSTACK_API const char *wskstack_ifname(const struct wskstack *st) { return st->dev->name; }
@@ -90,6 +93,7 @@ static void stack_mark_gone(struct wskstack *st, int err)
     stack_trace(st, "stack", "device %s gone (%d): failing queued sends, no more polling",
                 st->dev->name, err);
     neigh_flush(st, -ENODEV);
+    nd_flush(st, -ENODEV);
     pthread_mutex_lock(&st->lock);
     void (*cb)(void *) = st->gone_cb;
     void *ctx = st->gone_ctx;
@@ -110,8 +114,8 @@ static void stack_reasm_expired(struct wskstack *st, const struct reasm_expired 
 {
     if (e->key->src.af == IPA_V4)
         ipv4_reasm_expired(st, e, now);
-    /* IPv6: ICMPv6 Time Exceeded code 1 (RFC 8200 §4.5) - the IPv6 input
-     * adds its call here. */
+    else if (e->key->src.af == IPA_V6)
+        ipv6_reasm_expired(st, e, now);   /* ICMPv6 Time Exceeded code 1 (RFC 8200 §4.5) */
 }
 
 static void stack_reasm_timer(struct wskstack *st, uint64_t now)
@@ -231,6 +235,9 @@ int stack_poll(struct wskstack *st, uint64_t now)
     }
     rx_ctx_fini(st, &c);
     neigh_timer(st, now);
+    nd_timer(st, now);
+    addr6_timer(st, now);
+    ipv6_timer(st, now);
     stack_reasm_timer(st, now);
     return n;
 }
@@ -246,6 +253,12 @@ static void *stack_rx_thread(void *arg)
         uint64_t reasm_ns = reasm_next_timer(st, now);
         if (reasm_ns < wait_ns)
             wait_ns = reasm_ns;
+        uint64_t addr6_ns = addr6_next_timer(st, now); /* DAD, lifetimes */
+        if (addr6_ns < wait_ns)
+            wait_ns = addr6_ns;
+        uint64_t nd_ns = nd_next_timer(st, now); /* NUD, RS, router/prefix lifetimes */
+        if (nd_ns < wait_ns)
+            wait_ns = nd_ns;
         int timeout = RX_MAX_WAIT_MS;
         if (wait_ns < (uint64_t)RX_MAX_WAIT_MS * 1000000ull)
             timeout = (int)((wait_ns + 999999) / 1000000); /* round up: never wake early */
@@ -277,6 +290,9 @@ static void *stack_rx_thread(void *arg)
         }
         uint64_t tnow = stack_now(st);
         neigh_timer(st, tnow);
+        nd_timer(st, tnow);
+        addr6_timer(st, tnow);
+        ipv6_timer(st, tnow);   /* PMTU aging: lazy, needs no wake-up of its own */
         stack_reasm_timer(st, tnow);
     }
     rx_ctx_fini(st, &c);
@@ -288,6 +304,10 @@ static void *stack_rx_thread(void *arg)
 static void stack_free(struct wskstack *st, unsigned stage)
 {
     /* stage: how far creation got (see stack_create_on_dev) */
+    addr6_fini(st); /* any stage: a stack without a table is fine */
+    icmpv6_fini(st); /* any stage, likewise */
+    ipv6_fini(st);
+    nd_fini(st); /* any stage: fails queued IPv6 sends with -ENODEV */
     if (stage >= 6)
         reasm_fini(st);
     if (stage >= 5)
@@ -378,9 +398,15 @@ int stack_create_on_dev(const struct wskstack_config *cfg, struct dev *dev, unsi
     if (rc < 0)
         goto fail;
     stage = 1;
+    /* IPv6 addresses (addr6.c): the link-local from st->mac and every IPv6
+     * addr=, all tentative until addr6_start() (wskstack_create) runs DAD. */
+    if ((rc = addr6_init(st, cfg)) < 0)
+        goto fail;
     if ((rc = neigh_init(st)) < 0)
         goto fail;
     stage = 2;
+    if ((rc = nd_init(st)) < 0) /* IPv6 neighbours and routes (nd.c, route6.c) */
+        goto fail;
     if ((rc = route_init(st)) < 0)
         goto fail;
     stage = 3;
@@ -401,6 +427,25 @@ int stack_create_on_dev(const struct wskstack_config *cfg, struct dev *dev, unsi
                 goto fail;
         }
     }
+    /* IPv6 (route6.c): the prefix of each IPv6 addr= is on-link, each IPv6
+     * gateway= a static default router (RFC 4861 §5.2, §6.3.6). */
+    if (cfg) {
+        static const uint8_t any6[16];
+        for (unsigned i = 0; i < cfg->n_addrs && i < CFG_MAX_ADDRS; i++) {
+            if (cfg->addrs[i].addr.af != IPA_V6)
+                continue;
+            rc = route6_add(st, cfg->addrs[i].addr.v6, cfg->addrs[i].plen, NULL);
+            if (rc < 0 && rc != -EEXIST)
+                goto fail;
+        }
+        for (unsigned i = 0; i < cfg->n_gateways && i < CFG_MAX_GATEWAYS; i++) {
+            if (cfg->gateways[i].af != IPA_V6)
+                continue;
+            rc = route6_add(st, any6, 0, cfg->gateways[i].v6);
+            if (rc < 0 && rc != -EEXIST)
+                goto fail;
+        }
+    }
     if ((rc = icmp_init(st)) < 0)
         goto fail;
     stage = 4;
@@ -410,6 +455,9 @@ int stack_create_on_dev(const struct wskstack_config *cfg, struct dev *dev, unsi
     if ((rc = reasm_init(st)) < 0)
         goto fail;
     stage = 6;
+    /* IPv6 data path: PMTU cache (ipv6.c), error rate limiter (icmpv6.c). */
+    if ((rc = ipv6_init(st)) < 0 || (rc = icmpv6_init(st)) < 0)
+        goto fail;
     st->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (st->wake_fd < 0) {
         rc = -errno;
@@ -471,6 +519,10 @@ WSKSTACK_API int wskstack_create(const struct wskstack_config *cfg, struct wskst
     if (rc < 0)
         return rc; /* the device was closed (deleted) by stack_create_on_dev */
     arp_announce(*out);
+    /* DAD for the IPv6 addresses (RFC 4862 §5.4), the link-local first;
+     * addr6 calls nd_start() once the link-local is usable.  Like
+     * arp_announce, not on memdev stacks: tests call addr6_start(). */
+    addr6_start(*out, stack_now(*out));
     return 0;
 }
 

@@ -182,6 +182,10 @@ int udp_send(struct wskstack *st, struct udp_ep *ep, const struct udp_send_args 
 /* ---- queries used by the API layer ---------------------------------------- */
 /* True if a is one of the stack's unicast addresses. */
 bool stack_addr_is_local(struct wskstack *st, const struct ip_addr *a);
+/* True if a (IPv4, host order) is a broadcast address for the stack: the
+ * limited broadcast or the directed broadcast of one of its subnets (the
+ * wsk layer's SO_BROADCAST check, see udp_send -EACCES). */
+bool ipv4_is_broadcast(struct wskstack *st, uint32_t a);
 /* The stack's (fake for memdev) interface index. */
 uint32_t stack_ifindex(struct wskstack *st);
 /* True once the device has disappeared (reads failed with ENODEV etc.). */

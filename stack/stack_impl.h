@@ -138,6 +138,19 @@ uint64_t neigh_next_timer(struct wskstack *st, uint64_t now);
 void arp_announce(struct wskstack *st);
 /* Fail every queued packet (device gone). */
 void neigh_flush(struct wskstack *st, int err);
+/* Packet-chain helpers shared by neigh.c and nd.c (one copy, in neigh.c).
+ * Called without st->lock.  A chain is linked through p->next.
+ *   neigh_chain_send_now     write every packet to mac; req untouched (the
+ *                            caller's own send); 0 or the first error
+ *   neigh_chain_send_queued  write queued packets, completing each packet's
+ *                            tx_req (done() when its last frame is resolved)
+ *   neigh_chain_fail         free queued packets, completing with err */
+int neigh_chain_send_now(struct wskstack *st, struct pkt *p, const uint8_t mac[ETH_ALEN],
+                         uint16_t ethertype);
+void neigh_chain_send_queued(struct wskstack *st, struct pkt *p, const uint8_t mac[ETH_ALEN],
+                             uint16_t ethertype);
+void neigh_chain_fail(struct wskstack *st, struct pkt *p, int err);
+unsigned neigh_chain_len(const struct pkt *p);
 
 /* ---- routing (route.c) -------------------------------------------------------- */
 int route_init(struct wskstack *st);
@@ -188,6 +201,11 @@ void icmp_input(struct wskstack *st, struct pkt *p, const struct ipv4_repr *ip, 
  * non-initial fragment, an invalid source) and the rate limiter. */
 void icmp_send_error(struct wskstack *st, uint8_t type, uint8_t code, uint32_t rest,
                      const uint8_t *orig, size_t orig_len, bool link_bcast, uint64_t now);
+/* The error rate limiter (token bucket, 1000/s, burst 50), shared with
+ * icmpv6.c: allocate one (free() releases it); take a token (caller holds
+ * st->lock). */
+int icmp_ratelimit_new(struct icmp_state **out);
+bool icmp_ratelimit_allow(struct icmp_state *is, uint64_t now);
 
 /* ---- UDP (udp.c) ------------------------------------------------------------------ */
 int udp_init(struct wskstack *st);

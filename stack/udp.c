@@ -27,7 +27,23 @@
  *     a random start each time (RFC 6056 §3.3.1, "Algorithm 1"), skipping
  *     any port in use.
  * An endpoint with neither UDP_EP_V4 nor UDP_EP_V6 in its flags is treated
- * as IPv4 (the only family so far).
+ * as IPv4.  Endpoints whose families do not overlap never conflict (a
+ * V6-only wildcard and a V4 wildcard may share a port, as IPV6_V6ONLY
+ * sockets do).
+ *
+ * IPv6 (udp_input6, RFC 8200 §8.1, RFC 768): the same checks in the same
+ * order with Udp6* counters - except that the checksum is MANDATORY: a zero
+ * checksum is dropped (Udp6InCsumErrors + Udp6InErrors, I.40), a closed
+ * unicast port answers ICMPv6 Destination Unreachable code 4 (RFC 4443
+ * §3.1), a multicast or link-multicast one is counted in Udp6IgnoredMulti.
+ * An IPv6 datagram is delivered to endpoints with UDP_EP_V6 (dual-stack
+ * ones have UDP_EP_V4 too; an IPv4 datagram they get reports its IPv4
+ * addresses, the wsk layer maps them to ::ffff:a.b.c.d).  A specific IPv6
+ * address may be bound while still tentative (it receives once DAD is
+ * done), unlike Linux, so a socket opened right after the stack works.
+ * udp_send to an IPv6 destination: at most 65527 bytes (65535 - 8: no
+ * jumbograms), udp_emit_v6, ipv6_output; to an IPv4-mapped destination
+ * (::ffff:a.b.c.d, a dual-stack socket) the datagram goes out as IPv4.
  *
  * Locking (stack.h): the table and the ephemeral-port generator are guarded
  * by st->lock.  The rx callback runs with no lock held; ep->active counts
@@ -41,6 +57,7 @@
 #include <time.h>
 
 #include "stack/stack_impl.h"
+#include "stack/ipv6_impl.h"
 
 #define UDP_HASH_SIZE 256u
 #define UDP_EPH_FIRST 49152u
@@ -48,6 +65,8 @@
 #define UDP_EPH_COUNT (UDP_EPH_LAST - UDP_EPH_FIRST + 1)
 /* RFC 768 / RFC 791: 65535 - 20 (IPv4 header) - 8 (UDP header). */
 #define UDP_MAX_PAYLOAD_V4 65507u
+/* RFC 8200 §3: Payload Length 65535 - 8 (UDP header); no jumbograms. */
+#define UDP_MAX_PAYLOAD_V6 65527u
 
 struct udp_table {
     struct udp_ep *chain[UDP_HASH_SIZE];
@@ -121,6 +140,11 @@ static bool udp_ep_accepts_v4(const struct udp_ep *ep)
     return (ep->flags & UDP_EP_V4) || !(ep->flags & (UDP_EP_V4 | UDP_EP_V6));
 }
 
+static bool udp_ep_accepts_v6(const struct udp_ep *ep)
+{
+    return (ep->flags & UDP_EP_V6) != 0;
+}
+
 /* Caller holds st->lock.  May `ep` bind to (local, port) next to the
  * endpoints already there? */
 static bool udp_port_conflict(struct wskstack *st, const struct udp_ep *ep,
@@ -130,6 +154,9 @@ static bool udp_port_conflict(struct wskstack *st, const struct udp_ep *ep,
     for (const struct udp_ep *e = st->udp->chain[udp_hash(port)]; e; e = e->next) {
         if (e->lport != port)
             continue;
+        if (!(udp_ep_accepts_v4(ep) && udp_ep_accepts_v4(e)) &&
+            !(udp_ep_accepts_v6(ep) && udp_ep_accepts_v6(e)))
+            continue;               /* no family in common */
         bool e_wild = udp_ep_is_wild(e);
         bool same = (wild && e_wild) || (!wild && !e_wild && ip_addr_eq(local, &e->local));
         bool overlap = same || wild || e_wild;
@@ -158,9 +185,12 @@ int udp_bind(struct wskstack *st, struct udp_ep *ep, const struct ip_addr *local
         return -EINVAL;
     struct ip_addr la = {.af = IPA_NONE};
     if (local && !ip_addr_is_any(local)) {
-        /* A specific address must be one of ours (there are no IPv6
-         * addresses yet, so any specific IPv6 address is refused too). */
-        if (local->af != IPA_V4 || !ipv4_is_local(st, local->v4))
+        /* A specific address must be one of ours; an IPv6 one may still be
+         * tentative (see the top of the file). */
+        bool ours = local->af == IPA_V4 ? ipv4_is_local(st, local->v4)
+                    : local->af == IPA_V6 ? addr6_is_local(st, local->v6, false)
+                                          : false;
+        if (!ours)
             return -EADDRNOTAVAIL;
         la = *local;
     }
@@ -240,6 +270,18 @@ static struct udp_ep *udp_lookup(struct wskstack *st, uint32_t dst, uint16_t dpo
     return wild;
 }
 
+/* Run ep's rx callback with no lock held, keeping the bookkeeping
+ * udp_unbind relies on; the caller took ep->active under st->lock. */
+static int udp_deliver(struct udp_ep *ep, struct pkt *p, const struct udp_rx_info *info)
+{
+    struct udp_cb_frame fr = {.ep = ep, .prev = udp_cb_top};
+    udp_cb_top = &fr;
+    int rc = ep->ops->rx(ep, p, info);
+    udp_cb_top = fr.prev;
+    atomic_fetch_sub(&ep->active, 1);   /* ep may be gone after this */
+    return rc;
+}
+
 void udp_input(struct wskstack *st, struct pkt *p, const struct ipv4_repr *ip, bool link_bcast,
                uint64_t now)
 {
@@ -303,12 +345,7 @@ void udp_input(struct wskstack *st, struct pkt *p, const struct ipv4_repr *ip, b
     };
     pkt_pull(p, UDP_HDR_LEN);
 
-    struct udp_cb_frame fr = {.ep = ep, .prev = udp_cb_top};
-    udp_cb_top = &fr;
-    int rc = ep->ops->rx(ep, p, &info);
-    udp_cb_top = fr.prev;
-    atomic_fetch_sub(&ep->active, 1);   /* ep may be gone after this */
-
+    int rc = udp_deliver(ep, p, &info);
     if (rc == 0) {
         CNT_INC(st, UdpInDatagrams);
         return;
@@ -323,14 +360,234 @@ free:
     pkt_free(st, p);
 }
 
+/* Caller holds st->lock.  As udp_lookup, for IPv6 endpoints. */
+static struct udp_ep *udp_lookup6(struct wskstack *st, const uint8_t dst[16], uint16_t dport)
+{
+    struct udp_ep *wild = NULL;
+    for (struct udp_ep *e = st->udp->chain[udp_hash(dport)]; e; e = e->next) {
+        if (e->lport != dport || !udp_ep_accepts_v6(e))
+            continue;
+        if (udp_ep_is_wild(e)) {
+            if (!wild)
+                wild = e;
+        } else if (e->local.af == IPA_V6 && memcmp(e->local.v6, dst, 16) == 0) {
+            return e;
+        }
+    }
+    return wild;
+}
+
+void udp_input6(struct wskstack *st, struct pkt *p, const struct ipv6_repr *ip, bool link_mcast,
+                uint64_t now)
+{
+    struct udp_repr u;
+    const uint8_t *h = pkt_data(p);
+    /* The whole IPv6 packet, for a Port Unreachable quote (ipv6_impl.h). */
+    const uint8_t *ip6 = ipv6_hdr_of(p, ip);
+    size_t ip6_len = (size_t)(h - ip6) + p->len;
+
+    switch (udp_parse(h, p->len, &u)) {
+    case WIRE_OK:
+        break;
+    case WIRE_BAD_LENGTH:
+        stack_drop(st, CNT_Udp6InErrors, "udp6", "length field < 8 (RFC 768, I.39)");
+        goto free;
+    default:
+        stack_drop(st, CNT_Udp6InErrors, "udp6",
+                   "shorter than 8 bytes or length field beyond the IPv6 payload (RFC 768, I.39)");
+        goto free;
+    }
+    /* RFC 768: the length field delimits the datagram; the tail is ignored. */
+    p->len = u.len;
+
+    if (!udp_csum_ok_v6(h, u.len, ip->src, ip->dst)) {
+        CNT_INC(st, Udp6InCsumErrors);
+        stack_drop(st, CNT_Udp6InErrors, "udp6",
+                   u.csum == 0 ? "zero checksum: mandatory over IPv6 (RFC 8200 §8.1, I.40)"
+                               : "bad checksum (RFC 8200 §8.1, I.40)");
+        goto free;
+    }
+    if (ipv6_is_multicast(ip->src)) {
+        /* ipv6_input already refuses these; kept for a direct caller. */
+        stack_drop(st, CNT_Udp6InErrors, "udp6", "multicast source (RFC 4291 §2.7, I.41)");
+        goto free;
+    }
+
+    bool mcast = ipv6_is_multicast(ip->dst);
+
+    pthread_mutex_lock(&st->lock);
+    struct udp_ep *ep = udp_lookup6(st, ip->dst, u.dport);
+    if (ep)
+        atomic_fetch_add(&ep->active, 1);
+    pthread_mutex_unlock(&st->lock);
+
+    if (!ep) {
+        if (mcast || link_mcast) {
+            /* RFC 4443 §2.4(e.3, e.4): never an error about multicast. */
+            stack_drop(st, CNT_Udp6IgnoredMulti, "udp6", "no socket for a multicast (I.41)");
+            goto free;
+        }
+        /* RFC 4443 §3.1: Destination Unreachable code 4, port unreachable. */
+        icmpv6_send_error(st, ICMPV6_DEST_UNREACH, ICMPV6_UNREACH_PORT, 0, ip6, ip6_len,
+                          link_mcast, false, now);
+        stack_drop(st, CNT_Udp6NoPorts, "udp6", "no socket on the port (RFC 4443 §3.1)");
+        goto free;
+    }
+
+    struct udp_rx_info info = {
+        .src = {.af = IPA_V6}, .dst = {.af = IPA_V6},
+        .sport = u.sport, .dport = u.dport,
+        .ifindex = st->ifindex, .ttl = ip->hop_limit, .tos = ip->traffic_class,
+        .bcast = false, .mcast = mcast,
+    };
+    memcpy(info.src.v6, ip->src, 16);
+    memcpy(info.dst.v6, ip->dst, 16);
+    pkt_pull(p, UDP_HDR_LEN);
+
+    int rc = udp_deliver(ep, p, &info);
+    if (rc == 0) {
+        CNT_INC(st, Udp6InDatagrams);
+        return;
+    }
+    if (rc == -ENOBUFS) {
+        CNT_INC(st, Udp6InErrors);
+        stack_drop(st, CNT_Udp6RcvbufErrors, "udp6", "socket receive queue full (I.41)");
+    } else {
+        stack_drop(st, CNT_Udp6InErrors, "udp6", "refused by the socket");
+    }
+free:
+    pkt_free(st, p);
+}
+
 /* ---- output -------------------------------------------------------------------- */
+
+/* Gather the payload behind room for the UDP header.  NULL: no buffer
+ * (*err -ENOBUFS) or the iov is shorter than len (*err -EINVAL). */
+static struct pkt *udp_gather(struct wskstack *st, const struct udp_send_args *a, int *err)
+{
+    struct pkt *p = pkt_alloc(st, (uint32_t)(UDP_HDR_LEN + a->len));
+    if (!p) {
+        *err = -ENOBUFS;
+        return NULL;
+    }
+    uint8_t *d = pkt_data(p) + UDP_HDR_LEN;
+    size_t left = a->len;
+    for (unsigned i = 0; i < a->iovcnt && left; i++) {
+        size_t n = a->iov[i].iov_len < left ? a->iov[i].iov_len : left;
+        if (n)
+            memcpy(d, a->iov[i].iov_base, n);
+        d += n;
+        left -= n;
+    }
+    if (left) {                     /* the iov holds fewer bytes than len */
+        pkt_free(st, p);
+        *err = -EINVAL;
+        return NULL;
+    }
+    p->len = (uint32_t)(UDP_HDR_LEN + a->len);
+    return p;
+}
+
+static int udp_send4(struct wskstack *st, struct udp_ep *ep, const struct udp_send_args *a);
+
+/* IPv6 destination (not IPv4-mapped). */
+static int udp_send6(struct wskstack *st, struct udp_ep *ep, const struct udp_send_args *a)
+{
+    const uint8_t *dst = a->dst.v6;
+    if (ipv6_is_unspecified(dst) || a->dport == 0)
+        return -EINVAL;
+    if (a->len > UDP_MAX_PAYLOAD_V6)
+        return -EMSGSIZE;           /* BAD-INPUT J.45: nothing is sent */
+    if (a->ttl == 0 || a->ttl > 255 || a->tos > 255)
+        return -EINVAL;             /* we never send Hop Limit 0 (C.14) */
+    if (a->ifindex != 0 && a->ifindex != st->ifindex)
+        return -ENXIO;
+    if (stack_dev_gone(st))
+        return -ENODEV;
+
+    struct ipv6_tx tx = {
+        .next_header = IP_PROTO_UDP,
+        .hop_limit = (uint8_t)(a->ttl < 0 ? IPV6_DEFAULT_HOP_LIMIT : a->ttl),
+        .tclass = (uint8_t)(a->tos < 0 ? 0 : a->tos),
+        .dontfrag = a->df,
+        .ifindex = a->ifindex,
+    };
+    memcpy(tx.dst, dst, 16);
+    if (a->src.af != IPA_NONE && !ip_addr_is_any(&a->src)) {
+        /* IPV6_PKTINFO: the caller's source must be one of ours, usable. */
+        if (a->src.af != IPA_V6 || !addr6_is_local(st, a->src.v6, true))
+            return -EADDRNOTAVAIL;
+        memcpy(tx.src, a->src.v6, 16);
+    } else if (!udp_ep_is_wild(ep)) {
+        if (ep->local.af != IPA_V6)
+            return -EINVAL;         /* bound to an IPv4 address */
+        if (!addr6_is_local(st, ep->local.v6, true))
+            return -EADDRNOTAVAIL;  /* still tentative (RFC 4862 §5.4) */
+        memcpy(tx.src, ep->local.v6, 16);
+    } else {
+        if (!ipv6_is_multicast(dst) && !ipv6_is_link_local(dst)) {
+            uint8_t nh[16];
+            pthread_mutex_lock(&st->lock);
+            int r = route6_lookup(st, dst, nh);
+            pthread_mutex_unlock(&st->lock);
+            if (r < 0) {
+                stack_drop(st, CNT_Ip6OutNoRoutes, "ipv6", "no route to destination (RFC 4861 §5.2)");
+                return -ENETUNREACH;
+            }
+        }
+        if (addr6_select_source(st, dst, tx.src, NULL) < 0)
+            return -EADDRNOTAVAIL;  /* never send from :: (K.50) */
+    }
+
+    int err = 0;
+    struct pkt *p = udp_gather(st, a, &err);
+    if (!p) {
+        if (err == -ENOBUFS)
+            stack_drop(st, CNT_Udp6SndbufErrors, "udp6", "no packet buffer");
+        return err;
+    }
+    udp_emit_v6(pkt_data(p), ep->lport, a->dport, (uint16_t)a->len, tx.src, dst);
+    p->req = a->req;
+    int rc = ipv6_output(st, p, &tx, stack_now(st));
+    if (rc >= 0)
+        CNT_INC(st, Udp6OutDatagrams);
+    else if (rc == -ENOBUFS)
+        CNT_INC(st, Udp6SndbufErrors);
+    return rc;
+}
 
 int udp_send(struct wskstack *st, struct udp_ep *ep, const struct udp_send_args *a)
 {
     if (!ep->bound)
         return -EINVAL;
-    if (a->dst.af != IPA_V4)
-        return a->dst.af == IPA_V6 ? -EAFNOSUPPORT : -EINVAL;
+    if (a->dst.af == IPA_V6 && !ipv6_is_v4mapped(a->dst.v6))
+        return udp_send6(st, ep, a);
+    if (a->dst.af != IPA_V6)
+        return a->dst.af == IPA_V4 ? udp_send4(st, ep, a) : -EINVAL;
+
+    /* ::ffff:a.b.c.d (RFC 4291 §2.5.5.2): a dual-stack socket talking to an
+     * IPv4 peer - the datagram goes out as IPv4 (RFC 4038 §4.2).  A V6-only
+     * endpoint cannot (Linux: ENETUNREACH); the source may be given mapped
+     * too. */
+    if (!udp_ep_accepts_v4(ep))
+        return -ENETUNREACH;
+    struct udp_send_args a4 = *a;
+    a4.dst = ip4(be32(a->dst.v6 + 12));
+    if (a->src.af == IPA_V6) {
+        if (ip_addr_is_any(&a->src))
+            a4.src = (struct ip_addr){.af = IPA_NONE};
+        else if (ipv6_is_v4mapped(a->src.v6))
+            a4.src = ip4(be32(a->src.v6 + 12));
+        else
+            return -EADDRNOTAVAIL;  /* an IPv6 source for an IPv4 datagram */
+    }
+    return udp_send4(st, ep, &a4);
+}
+
+
+/* IPv4 destination (given as such or IPv4-mapped). */
+static int udp_send4(struct wskstack *st, struct udp_ep *ep, const struct udp_send_args *a)
+{
     if (a->dst.v4 == 0 || a->dport == 0)
         return -EINVAL;
     if (a->len > UDP_MAX_PAYLOAD_V4)
@@ -349,6 +606,8 @@ int udp_send(struct wskstack *st, struct udp_ep *ep, const struct udp_send_args 
             return -EADDRNOTAVAIL;
         src = a->src.v4;
     } else if (!udp_ep_is_wild(ep)) {
+        if (ep->local.af != IPA_V4)
+            return -EINVAL;         /* bound to an IPv6 address */
         src = ep->local.v4;
     } else {
         uint32_t nh = dst;
@@ -365,27 +624,14 @@ int udp_send(struct wskstack *st, struct udp_ep *ep, const struct udp_send_args 
             return -EADDRNOTAVAIL;  /* never send from 0.0.0.0 (K.50) */
     }
 
-    struct pkt *p = pkt_alloc(st, (uint32_t)(UDP_HDR_LEN + a->len));
+    int err = 0;
+    struct pkt *p = udp_gather(st, a, &err);
     if (!p) {
-        stack_drop(st, CNT_UdpSndbufErrors, "udp", "no packet buffer");
-        return -ENOBUFS;
+        if (err == -ENOBUFS)
+            stack_drop(st, CNT_UdpSndbufErrors, "udp", "no packet buffer");
+        return err;
     }
-    uint8_t *b = pkt_data(p);
-    size_t left = a->len;
-    uint8_t *d = b + UDP_HDR_LEN;
-    for (unsigned i = 0; i < a->iovcnt && left; i++) {
-        size_t n = a->iov[i].iov_len < left ? a->iov[i].iov_len : left;
-        if (n)
-            memcpy(d, a->iov[i].iov_base, n);
-        d += n;
-        left -= n;
-    }
-    if (left) {                     /* the iov holds fewer bytes than len */
-        pkt_free(st, p);
-        return -EINVAL;
-    }
-    p->len = (uint32_t)(UDP_HDR_LEN + a->len);
-    udp_emit_v4(b, ep->lport, a->dport, (uint16_t)a->len, src, dst);
+    udp_emit_v4(pkt_data(p), ep->lport, a->dport, (uint16_t)a->len, src, dst);
     p->req = a->req;
 
     struct ipv4_tx tx = {

@@ -92,13 +92,21 @@ static void test_no_route(void **state)
     assert_int_equal(lab_stack_cnt(&ls, "IpOutNoRoutes") - noroute0, 1);
     assert_int_equal(lab_stack_cnt(&ls, "UdpOutDatagrams"), 0);
 
-    /* Nothing left the stack. */
+    /* Nothing IPv4 or ARP left the stack: the send produced no frame.  (The
+     * stack's own IPv6 start-up - DAD probe, Router Solicitation - runs on
+     * its own timers and is not caused by this send, so IPv6 frames are
+     * not counted here.) */
     uint8_t f[2048];
     int dir = -1;
     long n;
-    while ((n = lk_capture_next(cap, f, sizeof f, 300, &dir, NULL)) > 0)
-        if (dir == LK_DIR_IN)
-            fail_msg("the stack sent a %ld-byte frame (EtherType 0x%02x%02x)", n, f[12], f[13]);
+    while ((n = lk_capture_next(cap, f, sizeof f, 300, &dir, NULL)) > 0) {
+        if (dir != LK_DIR_IN || n < 14)
+            continue;
+        unsigned type = (unsigned)f[12] << 8 | f[13];
+        if (type == 0x86dd)
+            continue;
+        fail_msg("the stack sent a %ld-byte frame (EtherType 0x%04x)", n, type);
+    }
 
     assert_int_equal(wskc_close(s), STATUS_SUCCESS);
     lk_close(cap);

@@ -43,3 +43,48 @@ uint64_t tu_now_ns(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+/* ---- device removal and CPU use (appended for issue 3) ----------------------- */
+#include <net/if.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <sys/resource.h>
+
+int tu_link_del(const char *ifname)
+{
+    unsigned idx = if_nametoindex(ifname);
+    if (idx == 0)
+        return -ENODEV;
+    struct nl_sock *sk = nl_socket_alloc();
+    if (sk == NULL)
+        return -ENOMEM;
+    int rc = nl_connect(sk, NETLINK_ROUTE);
+    if (rc == 0) {
+        struct rtnl_link *l = rtnl_link_alloc();
+        if (l == NULL) {
+            rc = -ENOMEM;
+        } else {
+            rtnl_link_set_ifindex(l, (int)idx);
+            rc = rtnl_link_delete(sk, l);
+            if (rc < 0) {
+                fprintf(stderr, "tu_link_del(%s): %s\n", ifname, nl_geterror(rc));
+                rc = -EIO;
+            }
+            rtnl_link_put(l);
+        }
+        nl_close(sk);
+    } else {
+        rc = -EIO;
+    }
+    nl_socket_free(sk);
+    return rc;
+}
+
+uint64_t tu_proc_cpu_ns(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ull +
+           ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ull;
+}

@@ -33,4 +33,12 @@ uint64_t tu_now_ns(void);
  * tests/CMakeLists.txt links that file into wss_testutil. */
 #include "tools/lab_kernel.h"
 
+/* ---- device removal and CPU use (lab tests; appended for issue 3) ---------------
+ * Delete a kernel link by name, as `ip link del NAME` does (libnl-route
+ * RTM_DELLINK).  0, or -errno (-ENODEV: no such link). */
+int tu_link_del(const char *ifname);
+/* CPU time this process has used so far (every thread, user + system), in
+ * ns (getrusage(RUSAGE_SELF)). */
+uint64_t tu_proc_cpu_ns(void);
+
 #endif

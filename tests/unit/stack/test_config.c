@@ -391,6 +391,32 @@ static void test_err_buffer_handling(void **state)
     assert_memory_equal(cfg, zero_cfg, sizeof *cfg);
 }
 
+/* slaac=on|off (addr6.c, RFC 4862 §5.5): default on, i.e. slaac_off false
+ * in a zeroed configuration; single-valued, the last one wins. */
+static void test_slaac(void **state)
+{
+    struct wskstack_config *cfg = *state;
+    assert_false(cfg->slaac_off);
+    parse_ok(cfg, "slaac=off");
+    assert_true(cfg->slaac_off);
+    parse_ok(cfg, " slaac = on ");
+    assert_false(cfg->slaac_off);
+    assert_memory_equal(cfg, zero_cfg, sizeof *cfg); /* "on" is the default */
+    parse_ok(cfg, "slaac=on;slaac=off");
+    assert_true(cfg->slaac_off);
+    parse_fails(cfg, "slaac=yes", "slaac: \"yes\" is not on or off");
+    parse_fails(cfg, "slaac=OFF", "slaac: \"OFF\" is not on or off");
+    parse_fails(cfg, "slaac=", "slaac: \"\" is not on or off");
+    parse_fails(cfg, "slaac=0", "slaac: \"0\" is not on or off");
+    assert_true(cfg->slaac_off);
+    char err[256] = "";
+    assert_int_equal(wskstack_config_set(cfg, "slaac", "on", err, sizeof err), 0);
+    assert_false(cfg->slaac_off);
+    assert_int_equal(wskstack_config_set(cfg, "slaac", "maybe", err, sizeof err), -EINVAL);
+    assert_string_equal(err, "slaac: \"maybe\" is not on or off");
+    assert_false(cfg->slaac_off);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -409,6 +435,7 @@ int main(void)
         T(test_failure_leaves_cfg_unchanged),
         T(test_set),
         T(test_err_buffer_handling),
+        T(test_slaac),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -130,12 +130,37 @@ static void test_8023_length(void **state)
     assert_only(f, "IfInUnknownProtos", 2);
 }
 
-static void test_ipv6_not_yet(void **state)
+/* 0x86DD goes to ipv6_input (RFC 2464): the zero-filled payload has version
+ * 0, an IPv6 header error. */
+static void test_ipv6_dispatched(void **state)
 {
     struct fx *f = *state;
     uint8_t b[60];
     inject_poll(f, b, frame(b, 60, OUR_MAC, PEER_MAC, ETHERTYPE_IPV6));
-    assert_only(f, "IfInUnknownProtos", 1);
+    assert_int_equal(C(f, "Ip6InReceives"), 1);
+    assert_int_equal(C(f, "Ip6InHdrErrors"), 1);
+    assert_int_equal(C(f, "IfInUnknownProtos"), 0);
+    assert_int_equal(C(f, "IfInDiscards"), 0);
+}
+
+/* 33:33 + the low 32 bits of a group we joined (RFC 2464 §7): all-nodes
+ * ff02::1 and the solicited-node group of the link-local address
+ * fe80::ff:fe00:1 (EUI-64 of 02:00:00:00:00:01) are accepted; a group
+ * nobody joined (ff02::fb, mDNS) is not. */
+static void test_ipv6_mcast_mac(void **state)
+{
+    struct fx *f = *state;
+    uint8_t b[60];
+    const uint8_t all_nodes[6] = {0x33, 0x33, 0x00, 0x00, 0x00, 0x01};
+    const uint8_t sol_node[6] = {0x33, 0x33, 0xff, 0x00, 0x00, 0x01};
+    const uint8_t mdns[6] = {0x33, 0x33, 0x00, 0x00, 0x00, 0xfb};
+    inject_poll(f, b, frame(b, 60, all_nodes, PEER_MAC, ETHERTYPE_IPV6));
+    inject_poll(f, b, frame(b, 60, sol_node, PEER_MAC, ETHERTYPE_IPV6));
+    assert_int_equal(C(f, "Ip6InReceives"), 2);
+    assert_int_equal(C(f, "IfInDiscards"), 0);
+    inject_poll(f, b, frame(b, 60, mdns, PEER_MAC, ETHERTYPE_IPV6));
+    assert_int_equal(C(f, "Ip6InReceives"), 2);
+    assert_int_equal(C(f, "IfInDiscards"), 1);
 }
 
 static void test_not_for_us(void **state)
@@ -144,7 +169,7 @@ static void test_not_for_us(void **state)
     uint8_t b[60];
     const uint8_t other[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x99};
     const uint8_t mcast4[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb};
-    const uint8_t mcast6[6] = {0x33, 0x33, 0x00, 0x00, 0x00, 0x01};
+    const uint8_t mcast6[6] = {0x33, 0x33, 0x00, 0x00, 0x00, 0xfb}; /* ff02::fb: not joined */
     inject_poll(f, b, frame(b, 60, other, PEER_MAC, ETHERTYPE_ARP));
     inject_poll(f, b, frame(b, 60, mcast4, PEER_MAC, ETHERTYPE_IPV4));
     inject_poll(f, b, frame(b, 60, mcast6, PEER_MAC, ETHERTYPE_IPV6));
@@ -231,7 +256,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_oversize, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_ethertype, setup, teardown),
         cmocka_unit_test_setup_teardown(test_8023_length, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ipv6_not_yet, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ipv6_dispatched, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ipv6_mcast_mac, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_for_us, setup, teardown),
         cmocka_unit_test_setup_teardown(test_looped_source, setup, teardown),
         cmocka_unit_test_setup_teardown(test_arp_dispatch, setup, teardown),
