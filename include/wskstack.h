@@ -19,6 +19,16 @@
  *                     (repeatable; added through libnl-route)
  *   slaac=on|off      IPv6 addresses from Router Advertisement prefixes
  *                     (RFC 4862 SLAAC; default on)
+ *   trace=LAYERS      the decision trace: all, none, or a comma-separated
+ *                     list of link, arp, nd, ipv4, ipv6, frag, icmp,
+ *                     icmpv6, udp, wsk, irp (default: off)
+ *   trace-format=F    text (default): "<time> <layer> <rx|tx|-> <message>";
+ *                     json: JSON Lines {"t":ns,"layer":..,"dir":..,
+ *                     "event":..,"msg":.., "counter","rfc",...}
+ *   trace-file=PATH   where the trace goes (default stderr); only trace=
+ *                     turns tracing on
+ *   pcap=FILE         every frame sent and received, as a pcap file with
+ *                     nanosecond timestamps; "-" = stdout
  * Unknown keys and malformed values are rejected with a message naming the
  * key.
  */
@@ -70,6 +80,83 @@ WSKSTACK_API const char *wskstack_counter_name(unsigned i);
 WSKSTACK_API uint64_t wskstack_counter_value(const struct wskstack *st, unsigned i);
 /* Print all non-zero counters as `nstat -j`-shaped JSON. */
 WSKSTACK_API void wskstack_counters_json(const struct wskstack *st, FILE *out);
+
+/* ---- listings (like ip neigh / ip route / ip addr / ip -j -s link) --------- */
+/* json = 0: text, one line per entry, as `ip` prints it; json != 0: one
+ * line of JSON shaped like `ip -j`.  IPv4 and IPv6 alike.  0 or -ENOMEM.
+ *   neigh   "192.0.2.1 dev wsk0 lladdr 02:00:5e:00:53:01 REACHABLE"
+ *           (IPv6 entries with their NUD state, "router" for routers)
+ *   routes  "default via 192.0.2.1 dev wsk0",
+ *           "192.0.2.0/24 dev wsk0 proto kernel scope link src 192.0.2.2",
+ *           IPv6 prefixes from addr= (proto kernel) and from RAs (proto ra,
+ *           expires Nsec), the Default Router List as default routes
+ *   addrs   "    inet 192.0.2.2/24 scope global",
+ *           "    inet6 2001:db8::2/64 scope global tentative" (DAD state:
+ *           tentative, dadfailed, deprecated; origin: dynamic + proto
+ *           kernel_ra for SLAAC, proto kernel_ll for the link-local) */
+WSKSTACK_API int wskstack_list_neigh(struct wskstack *st, FILE *out, int json);
+WSKSTACK_API int wskstack_list_routes(struct wskstack *st, FILE *out, int json);
+WSKSTACK_API int wskstack_list_addrs(struct wskstack *st, FILE *out, int json);
+/* The interface as `ip -j -s link` shows it: ifname, address (MAC), mtu and
+ * stats64 rx/tx bytes, packets, errors, dropped (from the If* counters). */
+WSKSTACK_API int wskstack_link_json(struct wskstack *st, FILE *out);
+
+/* ---- ICMP / ICMPv6 echo from the stack (stack/echo.c; wsk-ping) ----------- *
+ * A ping handle sends echo requests with its identifier to one IPv4 or IPv6
+ * destination and receives, with their arrival times, the echo replies that
+ * carry that identifier and the ICMP(v6) errors that quote one of its
+ * requests (destination unreachable, time exceeded, parameter problem,
+ * packet too big).  A request the stack could not deliver because address
+ * resolution failed (3 ARP requests, or ND's probes, unanswered) is reported
+ * as an error event with `local` set, from the request's own source address
+ * and with type/code 3/1 (IPv4 host unreachable) or 1/3 (IPv6 address
+ * unreachable) - the way the Linux kernel reports it to ping.
+ * Thread-safe; the handle must be closed before the stack is destroyed. */
+struct wskstack_ping;
+#define WSKSTACK_PING_REPLY 1   /* an echo reply */
+#define WSKSTACK_PING_ERROR 2   /* an ICMP(v6) error about one of our requests */
+struct wskstack_ping_event {
+    int kind;                   /* WSKSTACK_PING_REPLY or WSKSTACK_PING_ERROR */
+    int family;                 /* 4 or 6 */
+    char from[46];              /* the sender (numeric) */
+    uint16_t id, seq;           /* of the reply, or of the request an error quotes */
+    uint8_t ttl;                /* TTL / Hop Limit of the packet that arrived */
+    uint8_t type, code;         /* ICMP(v6) type and code */
+    uint32_t info;              /* an error's 4 bytes after the checksum
+                                   (next-hop MTU, PTB MTU, pointer) */
+    size_t len;                 /* reply: data bytes after the 8-byte ICMP header */
+    int local;                  /* 1: made by this stack (resolution failed) */
+    uint64_t rx_ns;             /* arrival, on the stack's clock (wskstack_now_ns) */
+};
+/* Open a handle toward dst ("192.0.2.1" or "2001:db8::1"; numeric).  id 0:
+ * an identifier no other open handle of this stack uses.  0, -EINVAL
+ * (malformed dst), -EADDRINUSE (id taken), -ENOMEM. */
+WSKSTACK_API int wskstack_ping_open(struct wskstack *st, const char *dst, uint16_t id,
+                                    struct wskstack_ping **out);
+WSKSTACK_API uint16_t wskstack_ping_id(const struct wskstack_ping *p);
+/* The source address the last request went out from ("" before the first). */
+WSKSTACK_API const char *wskstack_ping_source(const struct wskstack_ping *p);
+/* Send one echo request: sequence seq, len data bytes (copied).  *sent_ns
+ * (may be NULL) = the stack's clock when it was handed to IP.  0 (written,
+ * or queued for address resolution), or -errno: -EMSGSIZE (len beyond
+ * 65507 / 65527), -ENETUNREACH, -EADDRNOTAVAIL (no usable source address,
+ * e.g. IPv6 DAD still running), -ENOBUFS, -ENODEV. */
+WSKSTACK_API int wskstack_ping_send(struct wskstack_ping *p, uint16_t seq, const void *data,
+                                    size_t len, uint64_t *sent_ns);
+/* Next event, waiting at most timeout_ms.  Up to cap bytes of a reply's
+ * data are copied to data (may be NULL).  0, or -ETIMEDOUT.  At most 256
+ * events wait per handle; more are dropped. */
+WSKSTACK_API int wskstack_ping_recv(struct wskstack_ping *p, struct wskstack_ping_event *ev,
+                                    void *data, size_t cap, unsigned timeout_ms);
+/* Close: requests still waiting for resolution are cancelled first. */
+WSKSTACK_API void wskstack_ping_close(struct wskstack_ping *p);
+/* The stack's clock (ns, CLOCK_MONOTONIC unless a test replaced it). */
+WSKSTACK_API uint64_t wskstack_now_ns(const struct wskstack *st);
+/* Wait (at most timeout_ms) until every address of the stack is usable:
+ * no IPv6 address is still tentative (DAD, RFC 4862).  IPv4 addresses are
+ * usable from wskstack_create() on (its gratuitous ARP has been written by
+ * then).  0, or -ETIMEDOUT. */
+WSKSTACK_API int wskstack_wait_ready(struct wskstack *st, unsigned timeout_ms);
 
 #ifdef __cplusplus
 }

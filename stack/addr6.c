@@ -329,9 +329,13 @@ void addr6_timer(struct wskstack *st, uint64_t now)
                  * already ended is assigned deprecated (§5.5.4). */
                 e->dad_running = false;
                 e->state = now >= e->preferred_until ? ADDR6_DEPRECATED : ADDR6_PREFERRED;
-                stack_trace(st, "addr6", "DAD: %s is unique, now %s (RFC 4862 §5.4)",
-                            a6str(e->a, buf, sizeof buf),
-                            e->state == ADDR6_PREFERRED ? "preferred" : "deprecated");
+                if (stack_trace_on(st, TRACE_IPV6)) {
+                    const char *to = e->state == ADDR6_PREFERRED ? "preferred" : "deprecated";
+                    struct trace_fields f = {.src = a6str(e->a, buf, sizeof buf),
+                                             .from = "tentative", .to = to};
+                    trace_event(st, TL_IPV6, TD_NONE, "dad", &f,
+                                "DAD: %s is unique, now %s (RFC 4862 §5.4)", buf, to);
+                }
                 /* RFC 4861 §6.3.7: Router Solicitations once the
                  * link-local address can be their source. */
                 if (e->origin == ADDR6_LINKLOCAL && !t->rs_started) {
@@ -486,7 +490,11 @@ void addr6_dad_conflict(struct wskstack *st, const uint8_t target[16], bool from
     e->state = ADDR6_DUPLICATE;
     e->dad_running = false;
     CNT_INC(st, NdDadConflicts);
-    stack_trace(st, "addr6", "DAD: %s is a duplicate (RFC 4862 §5.4.5)", buf);
+    if (stack_trace_on(st, TRACE_IPV6)) {
+        struct trace_fields f = {.src = buf, .from = "tentative", .to = "duplicate"};
+        trace_event(st, TL_IPV6, TD_NONE, "dad", &f, "DAD: %s is a duplicate (RFC 4862 §5.4.5)",
+                    buf);
+    }
     stack_trace(st, "addr6", "DAD: %s from another node claims it (RFC 4862 §%s)",
                 from_na ? "an NA" : "an NS from ::", from_na ? "5.4.4" : "5.4.3");
     if (e->origin == ADDR6_LINKLOCAL) {
@@ -810,15 +818,25 @@ int addr6_select_source(struct wskstack *st, const uint8_t dst[16], uint8_t src[
     int r = rfc6724_select(c, n, dst, &k);
     char dbuf[INET6_ADDRSTRLEN], sbuf[INET6_ADDRSTRLEN];
     if (r < 0) {
-        stack_trace(st, "addr6", "source for %s: no usable IPv6 address (RFC 6724 §4)",
-                    a6str(dst, dbuf, sizeof dbuf));
+        if (stack_trace_on(st, TRACE_IPV6)) {
+            struct trace_fields f = {.dst = a6str(dst, dbuf, sizeof dbuf)};
+            trace_event(st, TL_IPV6, TD_TX, "source", &f,
+                        "source for %s: no usable IPv6 address (RFC 6724 §4)", dbuf);
+        }
         return -EADDRNOTAVAIL;
     }
     memcpy(src, c[k].addr, 16);
     if (rule)
         *rule = (enum rfc6724_rule)r;
-    stack_trace(st, "addr6", "source for %s: %s (%s)", a6str(dst, dbuf, sizeof dbuf),
-                a6str(src, sbuf, sizeof sbuf), rfc6724_rule_str((enum rfc6724_rule)r));
+    if (stack_trace_on(st, TRACE_IPV6)) {
+        char rb[16];
+        snprintf(rb, sizeof rb, "%d", r);
+        struct trace_fields f = {.dst = a6str(dst, dbuf, sizeof dbuf),
+                                 .src = a6str(src, sbuf, sizeof sbuf), .rule = rb,
+                                 .rfc = "RFC 6724 §5"};
+        trace_event(st, TL_IPV6, TD_TX, "source", &f, "source for %s: %s (%s)", dbuf, sbuf,
+                    rfc6724_rule_str((enum rfc6724_rule)r));
+    }
     return 0;
 }
 

@@ -6,13 +6,15 @@
  * Rules of the text:
  *  - pairs are separated by ';'; empty segments (";;", a trailing ';') and
  *    whitespace around keys and values are ignored;
- *  - single-valued keys (tap, mac, mtu, slaac) take the last value given;
+ *  - single-valued keys (tap, mac, mtu, slaac, trace, trace-format,
+ *    trace-file, pcap) take the last value given;
  *    repeatable keys (addr, gateway, host-addr) append, up to their limit;
  *  - an unknown key or a malformed value fails the whole parse with -EINVAL
  *    and a message naming the key and the value; the configuration is then
  *    left exactly as it was (the text is parsed into a copy).
  */
 #include "config.h"
+#include "trace.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -232,6 +234,36 @@ static int apply(struct wskstack_config *cfg, const char *key, const char *v, ch
             cfg->slaac_off = true;
         else
             return fail(err, errlen, "slaac: \"%.64s\" is not on or off", v);
+        return 0;
+    }
+    if (strcmp(key, "trace") == 0) {
+        /* The decision trace (trace.h): which layers. */
+        uint32_t mask;
+        char bad[40];
+        if (trace_parse_layers(v, &mask, bad, sizeof bad) != 0)
+            return fail(err, errlen,
+                        "trace: \"%s\" is not a layer (all, none, or a list of link, arp, nd, "
+                        "ipv4, ipv6, frag, icmp, icmpv6, udp, wsk, irp)", bad);
+        cfg->trace_mask = mask;
+        return 0;
+    }
+    if (strcmp(key, "trace-format") == 0) {
+        if (strcmp(v, "text") == 0)
+            cfg->trace_json = false;
+        else if (strcmp(v, "json") == 0)
+            cfg->trace_json = true;
+        else
+            return fail(err, errlen, "trace-format: \"%.64s\" is not text or json", v);
+        return 0;
+    }
+    if (strcmp(key, "trace-file") == 0 || strcmp(key, "pcap") == 0) {
+        bool is_pcap = key[0] == 'p';
+        char *dst = is_pcap ? cfg->pcap : cfg->trace_file;
+        /* The value has at most 255 characters (parse_segment), so it fits. */
+        if (v[0] == '\0')
+            return fail(err, errlen, "%s: a file name is needed%s", key,
+                        is_pcap ? " (or - for stdout)" : "");
+        snprintf(dst, 256, "%s", v);
         return 0;
     }
     return fail(err, errlen, "unknown key \"%.64s\" in " CFG_SRC, key);

@@ -28,6 +28,11 @@ struct wskstack_config {
     unsigned n_host_addrs;
     bool slaac_off;               /* slaac=off: no addresses from RA prefixes
                                      (RFC 4862 §5.5.3); default (false) = on */
+    /* issue 6: trace and capture (trace.h, pcap.c) */
+    uint32_t trace_mask;          /* trace=: TRACE_* bits, 0 = off */
+    bool trace_json;              /* trace-format=json (default text) */
+    char trace_file[256];         /* trace-file=: "" = stderr */
+    char pcap[256];               /* pcap=: "" = off, "-" = stdout */
 };
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * counters.c - counter names, the nstat-shaped JSON dump, and the two
- * functions every drop goes through (stack_drop, stack_trace).
+ * function every drop goes through (stack_drop; its trace line: trace.c).
  *
  * Counters are relaxed atomics in st->cnt (stack.h CONCURRENCY MODEL): no
  * lock.  The names come from the same X-macro as the enum (counters.h), so
@@ -9,7 +9,6 @@
  */
 #include "stack/stack_impl.h"
 
-#include <stdarg.h>
 #include <string.h>
 
 static const char *const cnt_names[CNT__COUNT] = {
@@ -68,21 +67,6 @@ void stack_drop(struct wskstack *st, enum wss_counter c, const char *layer, cons
     if ((unsigned)c >= CNT__COUNT)
         return;
     atomic_fetch_add_explicit(&st->cnt[c], 1, memory_order_relaxed);
-    if (st->trace)
-        stack_trace(st, layer, "drop %s: %s", cnt_names[c], reason);
-}
-
-void stack_trace(struct wskstack *st, const char *layer, const char *fmt, ...)
-{
-    FILE *f = st->trace;
-    if (!f)
-        return;
-    /* One fprintf per line so lines from different threads do not mix
-     * (stdio locks the stream for each call). */
-    char text[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    fprintf(f, "%s: %s\n", layer, text);
+    if (TRACE_ON(st->trace_mask, TRACE_ALL))
+        trace_drop(st, layer, cnt_names[c], reason);
 }

@@ -51,6 +51,7 @@ void eth_input(struct wskstack *st, struct pkt *p, uint64_t now)
 {
     struct eth_repr eh;
     p->ts = now;
+    stack_pcap_frame(st, pkt_data(p), p->len); /* pcap=: before any check */
     CNT_INC(st, IfInPackets);
     CNT_ADD(st, IfInBytes, p->len);
 
@@ -119,6 +120,7 @@ int eth_output(struct wskstack *st, struct pkt *p, const uint8_t dst[ETH_ALEN], 
     eth_emit(&eh, h);
 
     struct dev_frame f = {.data = h, .len = p->len, .cap = p->len};
+    stack_pcap_frame(st, h, p->len); /* pcap=: every frame at the device write */
     int rc = dev_send(st->dev, &f, 1);
     int ret;
     if (rc == 1) {

@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "stack/stack_impl.h"
+#include "stack/echo.h"
 
 #define ICMP_ERR_RATE_PER_SEC 1000u
 #define ICMP_ERR_BURST 50u
@@ -165,6 +166,15 @@ static void icmp_echo(struct wskstack *st, struct pkt *p, const struct ipv4_repr
     if (rc >= 0) {
         CNT_INC(st, IcmpOutMsgs);
         CNT_INC(st, IcmpOutEchoReps);
+        if (stack_trace_on(st, TRACE_ICMP)) {
+            char s[16], d[16];
+            struct ip_addr a = ip4(tx.src), b = ip4(tx.dst);
+            struct trace_fields f = {.src = ip_addr_str(&a, s, sizeof s),
+                                     .dst = ip_addr_str(&b, d, sizeof d)};
+            trace_event(st, TL_ICMP, TD_TX, "echo-reply", &f,
+                        "echo reply to %s from %s, id %u seq %u (RFC 792, RFC 1122 §3.2.2.6)", d,
+                        s, r->rest >> 16, r->rest & 0xffff);
+        }
     } else {
         CNT_INC(st, IcmpOutErrors);
     }
@@ -177,6 +187,8 @@ void icmp_input(struct wskstack *st, struct pkt *p, const struct ipv4_repr *ip, 
     CNT_INC(st, IcmpInMsgs);
     switch (icmp_parse(pkt_data(p), p->len, &r, true)) {
     case WIRE_OK:
+        TRACE_F(st, TL_ICMP, TD_RX, "csum", &(struct trace_fields){.rule = "ok"},
+                "type %u code %u: checksum ok (RFC 792)", r.type, r.code);
         break;
     case WIRE_BAD_CHECKSUM:
         CNT_INC(st, IcmpInCsumErrors);
@@ -193,14 +205,17 @@ void icmp_input(struct wskstack *st, struct pkt *p, const struct ipv4_repr *ip, 
         return;
     case ICMP_ECHO_REPLY:
         CNT_INC(st, IcmpInEchoReps);
+        echo_icmp_input(st, ip, &r, now);   /* ping handles (echo.c), once counted */
         stack_trace(st, "icmp", "echo reply: no ping socket to give it to");
         goto free;
     case ICMP_DEST_UNREACH:
         CNT_INC(st, IcmpInDestUnreachs);
+        echo_icmp_input(st, ip, &r, now);   /* ping handles (echo.c), once counted */
         stack_trace(st, "icmp", "destination unreachable code %u (not yet passed to UDP)", r.code);
         goto free;
     case ICMP_TIME_EXCEEDED:
         CNT_INC(st, IcmpInTimeExcds);
+        echo_icmp_input(st, ip, &r, now);   /* ping handles (echo.c), once counted */
         goto free;
     default:
         if (icmp_type_is_known(r.type)) {

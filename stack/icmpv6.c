@@ -58,6 +58,7 @@
 #include <string.h>
 
 #include "stack/ipv6_impl.h"
+#include "stack/echo.h"
 
 int icmpv6_init(struct wskstack *st)
 {
@@ -258,6 +259,17 @@ static void icmpv6_echo(struct wskstack *st, struct pkt *p, const struct ipv6_re
     if (rc >= 0) {
         CNT_INC(st, Icmp6OutMsgs);
         CNT_INC(st, Icmp6OutEchoReplies);
+        if (stack_trace_on(st, TRACE_ICMPV6)) {
+            char s[64], d[64];
+            struct ip_addr a = {.af = IPA_V6}, b = {.af = IPA_V6};
+            memcpy(a.v6, tx.src, 16);
+            memcpy(b.v6, tx.dst, 16);
+            struct trace_fields f = {.src = ip_addr_str(&a, s, sizeof s),
+                                     .dst = ip_addr_str(&b, d, sizeof d)};
+            trace_event(st, TL_ICMPV6, TD_TX, "echo-reply", &f,
+                        "echo reply to %s from %s, id %u seq %u (RFC 4443 §4.2)", d, s, r->rest >> 16,
+                        r->rest & 0xffff);
+        }
     } else {
         CNT_INC(st, Icmp6OutErrors);
     }
@@ -296,6 +308,8 @@ void icmpv6_input(struct wskstack *st, struct pkt *p, const struct ipv6_repr *ip
     CNT_INC(st, Icmp6InMsgs);
     switch (icmpv6_parse(pkt_data(p), p->len, ip->src, ip->dst, &r, true)) {
     case WIRE_OK:
+        TRACE_F(st, TL_ICMPV6, TD_RX, "csum", &(struct trace_fields){.rule = "ok"},
+                "type %u code %u: checksum ok (RFC 4443 §2.3)", r.type, r.code);
         break;
     case WIRE_BAD_CHECKSUM:
         CNT_INC(st, Icmp6InCsumErrors);
@@ -312,21 +326,26 @@ void icmpv6_input(struct wskstack *st, struct pkt *p, const struct ipv6_repr *ip
         return;
     case ICMPV6_ECHO_REPLY:
         CNT_INC(st, Icmp6InEchoReplies);
+        echo_icmpv6_input(st, ip, &r, now); /* ping handles (echo.c), once counted */
         stack_trace(st, "icmpv6", "echo reply: no ping socket to give it to");
         goto free;
     case ICMPV6_DEST_UNREACH:
         CNT_INC(st, Icmp6InDestUnreachs);
+        echo_icmpv6_input(st, ip, &r, now); /* ping handles (echo.c), once counted */
         stack_trace(st, "icmpv6", "destination unreachable code %u (not yet passed to UDP)", r.code);
         goto free;
     case ICMPV6_PKT_TOO_BIG:
         CNT_INC(st, Icmp6InPktTooBigs);
+        echo_icmpv6_input(st, ip, &r, now); /* ping handles (echo.c), once counted */
         icmpv6_ptb(st, &r, now);
         goto free;
     case ICMPV6_TIME_EXCEEDED:
         CNT_INC(st, Icmp6InTimeExcds);
+        echo_icmpv6_input(st, ip, &r, now); /* ping handles (echo.c), once counted */
         goto free;
     case ICMPV6_PARAM_PROBLEM:
         CNT_INC(st, Icmp6InParmProblems);
+        echo_icmpv6_input(st, ip, &r, now); /* ping handles (echo.c), once counted */
         stack_trace(st, "icmpv6", "parameter problem code %u pointer %u", r.code, r.rest);
         goto free;
     case ICMPV6_ND_RS:

@@ -325,6 +325,8 @@ static int ipv4_fragment(struct wskstack *st, struct pkt *p, const struct ipv4_t
     }
     CNT_INC(st, IpFragOKs);
     CNT_ADD(st, IpFragCreates, n);
+    TRACE(st, TL_FRAG, TD_TX, "fragment", "IPv4 payload of %u bytes does not fit MTU %u: %u fragments (RFC 791)",
+          (unsigned)total, (unsigned)st->mtu, n);
     pkt_free(st, p);
     return neigh_output(st, first, nh, now);
 }

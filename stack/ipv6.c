@@ -622,6 +622,8 @@ static struct pkt *ipv6_fragment(struct wskstack *st, struct pkt *p, const struc
     }
     CNT_INC(st, Ip6FragOKs);
     CNT_ADD(st, Ip6FragCreates, n);
+    TRACE(st, TL_FRAG, TD_TX, "fragment", "IPv6 payload of %u bytes does not fit the path MTU: %u fragments (RFC 8200 §4.5)",
+          (unsigned)total, n);
     pkt_free(st, p);
     return first;
 }

@@ -137,6 +137,14 @@ unsigned nd_count(struct wskstack *st);   /* entries (stack_neigh_count adds it)
 /* Default Router List (tests, listing): false past the end.  expires_ns
  * UINT64_MAX = static (gateway=). Caller holds st->lock. */
 bool route6_router_get(struct wskstack *st, unsigned i, uint8_t addr[16], uint64_t *expires_ns);
+/* Every route of the table (listing.c), in no particular order: gw NULL =
+ * on-link; expires_ns 0 = configured (addr=), UINT64_MAX = RA infinite,
+ * otherwise the time (ns) an RA-learned prefix expires.  Caller holds
+ * st->lock. */
+void route6_walk(struct wskstack *st,
+                 void (*fn)(void *ctx, const uint8_t dst[16], uint8_t plen, const uint8_t *gw,
+                            uint64_t expires_ns),
+                 void *ctx);
 
 /* ---- addr6.c --------------------------------------------------------------------------- */
 enum addr6_state { ADDR6_TENTATIVE, ADDR6_PREFERRED, ADDR6_DEPRECATED, ADDR6_DUPLICATE };

@@ -242,12 +242,33 @@ static struct nd_entry *nd_new(struct wskstack *st, const uint8_t ip[16])
     return e;
 }
 
+static const char *nud_name(unsigned s)
+{
+    static const char *const n[] = {"NONE", "INCOMPLETE", "REACHABLE", "STALE", "DELAY", "PROBE"};
+    return s < sizeof n / sizeof n[0] ? n[s] : "?";
+}
+
+/* Every NUD state change goes through here: one trace line naming the
+ * neighbour, the old and the new state and the rule (RFC 4861 Appendix C
+ * draws the whole machine).  Caller holds st->lock (the trace mutex is a
+ * leaf lock). */
+static void nd_set_state(struct wskstack *st, struct nd_entry *e, enum nd_nud s, const char *rfc)
+{
+    if (stack_trace_on(st, TRACE_ND) && e->state != s) {
+        char b[64];
+        struct trace_fields f = {.rfc = rfc, .dst = a6(e->ip, b), .from = nud_name(e->state),
+                                 .to = nud_name(s)};
+        trace_event(st, TL_ND, TD_NONE, "nud", &f, "NUD %s: %s -> %s (%s)", b, f.from, f.to, rfc);
+    }
+    e->state = (uint8_t)s;
+}
+
 /* REACHABLE whose ReachableTime has passed is STALE (§7.3.3); applied
  * lazily wherever an entry is looked at, and by nd_timer. */
-static void nd_age(struct nd_entry *e, uint64_t now)
+static void nd_age(struct wskstack *st, struct nd_entry *e, uint64_t now)
 {
     if (e->state == ND_NUD_REACHABLE && !e->is_static && now >= e->timer)
-        e->state = ND_NUD_STALE;
+        nd_set_state(st, e, ND_NUD_STALE, "RFC 4861 §7.3.3");
 }
 
 static struct pkt *nd_take_queue(struct nd_state *nd, struct nd_entry *e)
@@ -527,11 +548,11 @@ int nd6_output(struct wskstack *st, struct pkt *p, const uint8_t nh[16], uint64_
     }
     e = nd_find(nd, nh);
     if (e && e->state != ND_NUD_INCOMPLETE && !e->flushing) {
-        nd_age(e, now);
+        nd_age(st, e, now);
         if (e->state == ND_NUD_STALE) {
             /* §7.3.3: the first packet sent to a STALE neighbour starts
              * DELAY_FIRST_PROBE_TIME; no probe unless it stays unconfirmed. */
-            e->state = ND_NUD_DELAY;
+            nd_set_state(st, e, ND_NUD_DELAY, "RFC 4861 §7.3.3");
             e->timer = now + DELAY_FIRST_PROBE_NS;
         }
         memcpy(mac, e->mac, ETH_ALEN);
@@ -548,7 +569,7 @@ int nd6_output(struct wskstack *st, struct pkt *p, const uint8_t nh[16], uint64_
         }
         /* §7.2.2: create INCOMPLETE, send a multicast NS, start the
          * retransmission timer. */
-        e->state = ND_NUD_INCOMPLETE;
+        nd_set_state(st, e, ND_NUD_INCOMPLETE, "RFC 4861 §7.2.2");
         e->probes = 1;
         e->timer = now + retrans_ns(nd);
         e->used = now;
@@ -684,17 +705,17 @@ static void nd_learn(struct wskstack *st, const uint8_t ip[16], const uint8_t ma
             return; /* every entry has waiting packets: learn nothing */
         }
         memcpy(e->mac, mac, ETH_ALEN);
-        e->state = ND_NUD_STALE;
+        nd_set_state(st, e, ND_NUD_STALE, "RFC 4861 §7.2.3");
     } else if (!e->is_static) {
-        nd_age(e, now);
+        nd_age(st, e, now);
         if (e->state == ND_NUD_INCOMPLETE) {
             memcpy(e->mac, mac, ETH_ALEN);
-            e->state = ND_NUD_STALE;
+            nd_set_state(st, e, ND_NUD_STALE, "RFC 4861 §7.2.3");
             e->probes = 0;
             chain = nd_begin_flush(nd, e);
         } else if (memcmp(e->mac, mac, ETH_ALEN) != 0) {
             memcpy(e->mac, mac, ETH_ALEN);
-            e->state = ND_NUD_STALE;
+            nd_set_state(st, e, ND_NUD_STALE, "RFC 4861 §7.2.3");
             e->probes = 0;
         }
     }
@@ -778,7 +799,12 @@ static void nd_na_input(struct wskstack *st, struct pkt *p, const struct ipv6_re
         addr6_dad_conflict(st, na.target, true, now);
         return;
     }
-    if (as >= 0) {
+    /* A DUPLICATE address is not ours (RFC 4862 §5.4.5): it belongs to the
+     * node that won DAD, and its NA - e.g. the answer to our resolution NS
+     * when we talk to that node - is an ordinary NA (§7.2.5 below).
+     * (Found by the IPv6 lab: the kernel owning our duplicate address was
+     * unreachable, its NAs dropped as "claims our address".) */
+    if (as >= 0 && as != ADDR6_DUPLICATE) {
         /* RFC 4862 §5.4.4: someone else claims an address we use; log it
          * (no automatic action for a preferred address). */
         if (st->trace)
@@ -803,7 +829,7 @@ static void nd_na_input(struct wskstack *st, struct pkt *p, const struct ipv6_re
             /* §7.2.5: record the address; REACHABLE if solicited, else
              * STALE; send the queued packets. */
             memcpy(e->mac, na.tlla, ETH_ALEN);
-            e->state = na.solicited ? ND_NUD_REACHABLE : ND_NUD_STALE;
+            nd_set_state(st, e, na.solicited ? ND_NUD_REACHABLE : ND_NUD_STALE, "RFC 4861 §7.2.5");
             e->timer = now + reachable_ns(nd);
             e->probes = 0;
             e->is_router = na.router;
@@ -813,13 +839,13 @@ static void nd_na_input(struct wskstack *st, struct pkt *p, const struct ipv6_re
             what = na.solicited ? "INCOMPLETE -> REACHABLE" : "INCOMPLETE -> STALE";
         }
     } else {
-        nd_age(e, now);
+        nd_age(st, e, now);
         bool differs = na.has_tlla && memcmp(na.tlla, e->mac, ETH_ALEN) != 0;
         if (!na.override && differs) {
             /* §7.2.5: O=0 with a different address: REACHABLE -> STALE,
              * nothing else; other states ignore it. */
             if (e->state == ND_NUD_REACHABLE) {
-                e->state = ND_NUD_STALE;
+                nd_set_state(st, e, ND_NUD_STALE, "RFC 4861 §7.2.5");
                 what = "O=0 and a different address: REACHABLE -> STALE (RFC 4861 §7.2.5)";
             } else {
                 what = "O=0 and a different address: ignored (RFC 4861 §7.2.5)";
@@ -829,12 +855,12 @@ static void nd_na_input(struct wskstack *st, struct pkt *p, const struct ipv6_re
             if (differs)
                 memcpy(e->mac, na.tlla, ETH_ALEN);
             if (na.solicited) {
-                e->state = ND_NUD_REACHABLE;
+                nd_set_state(st, e, ND_NUD_REACHABLE, "RFC 4861 §7.2.5");
                 e->timer = now + reachable_ns(nd);
                 e->probes = 0;
                 what = "-> REACHABLE";
             } else if (differs) {
-                e->state = ND_NUD_STALE;
+                nd_set_state(st, e, ND_NUD_STALE, "RFC 4861 §7.2.5");
                 e->probes = 0;
                 what = "new address -> STALE";
             } else {
@@ -1023,7 +1049,7 @@ void nd_timer(struct wskstack *st, uint64_t now)
         struct nd_entry *e = &nd->e[i];
         if (e->state == ND_NUD_NONE || e->is_static)
             continue;
-        nd_age(e, now);
+        nd_age(st, e, now);
         if (e->state == ND_NUD_STALE) {
             /* Garbage collection (§7.3.3 leaves it to us): unused for
              * ND_GC_NS -> deleted; the next send resolves again. */
@@ -1063,14 +1089,16 @@ void nd_timer(struct wskstack *st, uint64_t now)
         } else if (e->state == ND_NUD_DELAY || e->state == ND_NUD_PROBE) {
             if (e->state == ND_NUD_PROBE && e->probes >= MAX_UNICAST_SOLICIT) {
                 /* §7.3.3: unanswered unicast probes: delete the entry. */
-                if (!e->flushing && !e->qlen)
+                if (!e->flushing && !e->qlen) {
+                    nd_set_state(st, e, ND_NUD_NONE, "RFC 4861 §7.3.3");
                     nd_delete(nd, e);
+                }
                 continue;
             }
             /* §7.3.3: DELAY expired unconfirmed -> PROBE, first unicast NS;
              * then one every RetransTimer. */
             if (e->state == ND_NUD_DELAY) {
-                e->state = ND_NUD_PROBE;
+                nd_set_state(st, e, ND_NUD_PROBE, "RFC 4861 §7.3.3");
                 e->probes = 0;
             }
             e->probes++;
@@ -1238,4 +1266,23 @@ unsigned nd_count(struct wskstack *st)
     unsigned n = st->nd->count;
     pthread_mutex_unlock(&st->lock);
     return n;
+}
+
+int nd_neigh_at(struct wskstack *st, unsigned idx, struct neigh_info *out)
+{
+    struct nd_state *nd = st->nd;
+    if (!nd || idx >= ND_MAX)
+        return -1;
+    const struct nd_entry *e = &nd->e[idx];
+    if (e->state == ND_NUD_NONE)
+        return 0;
+    memset(out, 0, sizeof *out);
+    out->ip.af = IPA_V6;
+    memcpy(out->ip.v6, e->ip, 16);
+    memcpy(out->mac, e->mac, ETH_ALEN);
+    out->has_mac = e->state != ND_NUD_INCOMPLETE;
+    out->is_static = e->is_static;
+    out->is_router = e->is_router;
+    out->state = e->is_static ? "PERMANENT" : nud_name(e->state);
+    return 1;
 }

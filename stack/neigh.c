@@ -159,6 +159,27 @@ static const char *ip4_str(uint32_t a, char buf[16])
 
 /* ---- the table (caller holds st->lock) ----------------------------------- */
 
+static const char *neigh_state_name(unsigned s)
+{
+    static const char *const n[] = {"NONE", "INCOMPLETE", "REACHABLE", "STALE", "FAILED"};
+    return s < sizeof n / sizeof n[0] ? n[s] : "?";
+}
+
+/* Every state change of a dynamic entry goes through here: one trace line
+ * with the neighbour, the old and new state and the rule.  Caller holds
+ * st->lock (the trace mutex is a leaf lock). */
+static void neigh_set_state(struct wskstack *st, struct neigh_entry *e, enum neigh_state s,
+                            const char *rfc)
+{
+    if (stack_trace_on(st, TRACE_ARP) && e->state != s) {
+        char b[16];
+        struct trace_fields f = {.rfc = rfc, .dst = ip4_str(e->ip, b),
+                                 .from = neigh_state_name(e->state), .to = neigh_state_name(s)};
+        trace_event(st, TL_ARP, TD_NONE, "neigh", &f, "%s: %s -> %s (%s)", b, f.from, f.to, rfc);
+    }
+    e->state = (uint8_t)s;
+}
+
 static unsigned neigh_hash(uint32_t ip)
 {
     return (ip * 2654435761u) >> 24 & (NEIGH_HASH - 1);
@@ -459,7 +480,7 @@ int neigh_output(struct wskstack *st, struct pkt *p, uint32_t nh, uint64_t now)
             err = -ENOBUFS;
             goto refuse;
         }
-        e->state = NEIGH_INCOMPLETE;
+        neigh_set_state(st, e, NEIGH_INCOMPLETE, "RFC 1122 §2.3.2.2");
         e->requests = 1;
         e->timer = now + ARP_RETRANS_NS;
         e->spa = arp_source_for(st, nh, p);
@@ -644,7 +665,7 @@ void arp_input(struct wskstack *st, struct pkt *p, uint64_t now)
         merged = true;
         if (!e->is_static) {
             memcpy(e->mac, a.sha, ETH_ALEN);
-            e->state = NEIGH_REACHABLE;
+            neigh_set_state(st, e, NEIGH_REACHABLE, "RFC 826");
             e->confirmed = now;
             e->requests = 0;
             if (e->qlen && !e->flushing) {
@@ -659,7 +680,7 @@ void arp_input(struct wskstack *st, struct pkt *p, uint64_t now)
         e = neigh_new(st, a.spa);
         if (e) {
             memcpy(e->mac, a.sha, ETH_ALEN);
-            e->state = NEIGH_REACHABLE;
+            neigh_set_state(st, e, NEIGH_REACHABLE, "RFC 826");
             e->confirmed = now;
         }
     }
@@ -705,7 +726,7 @@ void neigh_timer(struct wskstack *st, uint64_t now)
         if (e->requests >= ARP_MAX_REQUESTS) {
             /* RFC 1122 §2.3.2.1 / RFC 4861 §7.2.2: give up; every queued
              * packet is dropped and its send fails with EHOSTUNREACH. */
-            e->state = NEIGH_FAILED;
+            neigh_set_state(st, e, NEIGH_FAILED, "RFC 1122 §2.3.2.1");
             if (nfail < 8)
                 fail_ip[nfail] = e->ip;
             nfail++;
@@ -738,7 +759,7 @@ void neigh_timer(struct wskstack *st, uint64_t now)
             if (age >= NEIGH_GC_NS && !e->qlen && !e->flushing)
                 neigh_delete(t, e);
             else if (age >= NEIGH_REACHABLE_NS)
-                e->state = NEIGH_STALE;
+                neigh_set_state(st, e, NEIGH_STALE, "RFC 1122 §2.3.2.1");
         }
     }
     pthread_mutex_unlock(&st->lock);
@@ -810,4 +831,21 @@ unsigned stack_neigh_count(struct wskstack *st)
     unsigned n = st->neigh->count;
     pthread_mutex_unlock(&st->lock);
     return n + (st->nd ? nd_count(st) : 0); /* + IPv6 entries (nd.c) */
+}
+
+int neigh_at(struct wskstack *st, unsigned idx, struct neigh_info *out)
+{
+    struct neigh_table *t = st->neigh;
+    if (!t || idx >= NEIGH_MAX)
+        return -1;
+    const struct neigh_entry *e = &t->e[idx];
+    if (e->state == NEIGH_FREE)
+        return 0;
+    memset(out, 0, sizeof *out);
+    out->ip = ip4(e->ip);
+    memcpy(out->mac, e->mac, ETH_ALEN);
+    out->has_mac = e->state == NEIGH_REACHABLE || e->state == NEIGH_STALE;
+    out->is_static = e->is_static;
+    out->state = e->is_static ? "PERMANENT" : neigh_state_name(e->state);
+    return 1;
 }

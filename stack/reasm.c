@@ -438,6 +438,9 @@ int reasm_add(struct wskstack *st, const struct reasm_key *k, uint32_t offset, b
     p->ts = now;
     dgram_destroy(rs, d);
     atomic_fetch_add_explicit(&st->cnt[fm->oks], 1, memory_order_relaxed);
+    TRACE(st, TL_FRAG, TD_RX, "reassembled", "%s datagram reassembled: %u bytes with its header (%s)",
+          fm == &reasm_fams[FAM_V4] ? "IPv4" : "IPv6", (unsigned)p->len,
+          fm == &reasm_fams[FAM_V4] ? "RFC 791" : "RFC 8200 §4.5");
     *out = p;
     return REASM_DONE;
 }

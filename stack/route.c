@@ -152,6 +152,27 @@ int route4_add(struct wskstack *st, uint32_t dst, uint8_t plen, uint32_t gw)
     return 0;
 }
 
+/* The trace line of a lookup: which route matched and the next hop. */
+static void route4_trace(struct wskstack *st, uint32_t dst, int plen, uint32_t key, uint32_t gw)
+{
+    char d[16], r[40], n[16];
+    struct ip_addr a = ip4(dst);
+    ip_addr_str(&a, d, sizeof d);
+    if (plen < 0) {
+        struct trace_fields f = {.dst = d, .rfc = "RFC 1122 §3.3.1.2"};
+        trace_event(st, TL_IPV4, TD_TX, "route", &f, "route to %s: no route (RFC 1122 §3.3.1.2)", d);
+        return;
+    }
+    a = ip4(key);
+    ip_addr_str(&a, n, sizeof n);
+    snprintf(r, sizeof r, "%s/%u", n, (unsigned)plen & 63);
+    a = ip4(gw ? gw : dst);
+    ip_addr_str(&a, n, sizeof n);
+    struct trace_fields f = {.dst = d, .route = r, .nexthop = n, .rfc = "RFC 1812 §5.2.4.3"};
+    trace_event(st, TL_IPV4, TD_TX, "route", &f, "route to %s: %s %s %s (longest match, RFC 1812 §5.2.4.3)",
+                d, plen == 0 ? "default" : r, gw ? "via" : "on-link, next hop", n);
+}
+
 int route4_lookup(struct wskstack *st, uint32_t dst, uint32_t *nexthop, uint8_t *plen_out)
 {
     const struct route_table *rt = st->routes;
@@ -168,8 +189,24 @@ int route4_lookup(struct wskstack *st, uint32_t dst, uint32_t *nexthop, uint8_t 
                 *nexthop = e->gw ? e->gw : dst;
             if (plen_out)
                 *plen_out = (uint8_t)plen;
+            if (stack_trace_on(st, TRACE_IPV4))
+                route4_trace(st, dst, plen, e->dst, e->gw);
             return 0;
         }
     }
+    if (stack_trace_on(st, TRACE_IPV4))
+        route4_trace(st, dst, -1, 0, 0);
     return -ENETUNREACH;
+}
+
+void route4_walk(struct wskstack *st, void (*fn)(void *ctx, uint32_t dst, uint8_t plen, uint32_t gw),
+                 void *ctx)
+{
+    const struct route_table *rt = st->routes;
+    if (!rt)
+        return;
+    for (unsigned plen = 0; plen <= 32; plen++)
+        for (uint32_t i = 0; i < rt->t[plen].cap; i++)
+            if (rt->t[plen].slots[i].used)
+                fn(ctx, rt->t[plen].slots[i].dst, (uint8_t)plen, rt->t[plen].slots[i].gw);
 }

@@ -272,13 +272,40 @@ static int rt6_pick_router(struct wskstack *st, struct route6_table *rt, uint8_t
     return 0;
 }
 
+/* The trace line of a lookup (how: which rule decided; route: the matched
+ * prefix or NULL; rc < 0: no route). */
+static void route6_trace(struct wskstack *st, const uint8_t dst[16], const char *route,
+                         const uint8_t nh[16], const char *how, const char *rfc)
+{
+    char d[64], n[64];
+    struct ip_addr a = {.af = IPA_V6};
+    memcpy(a.v6, dst, 16);
+    ip_addr_str(&a, d, sizeof d);
+    struct trace_fields f = {.dst = d, .route = route, .rfc = rfc};
+    if (!nh) {
+        trace_event(st, TL_IPV6, TD_TX, "route", &f, "route to %s: %s (%s)", d, how, rfc);
+        return;
+    }
+    memcpy(a.v6, nh, 16);
+    f.nexthop = ip_addr_str(&a, n, sizeof n);
+    trace_event(st, TL_IPV6, TD_TX, "route", &f, "route to %s: %s%s%s, next hop %s (%s)", d, how,
+                route ? " " : "", route ? route : "", n, rfc);
+}
+
 int route6_lookup(struct wskstack *st, const uint8_t dst[16], uint8_t nexthop[16])
 {
     struct route6_table *rt = rt6(st);
-    if (!rt || ipv6_is_unspecified(dst) || ipv6_is_loopback(dst))
+    if (!rt || ipv6_is_unspecified(dst) || ipv6_is_loopback(dst)) {
+        if (stack_trace_on(st, TRACE_IPV6))
+            route6_trace(st, dst, NULL, NULL, "unspecified or loopback, never on a link",
+                         "RFC 4291 §2.5.2");
         return -ENETUNREACH; /* RFC 4291 §2.5.2, §2.5.3: never on a link */
+    }
     if (ipv6_is_link_local(dst) || ipv6_is_multicast(dst)) {
         memcpy(nexthop, dst, 16); /* RFC 4291 §2.5.6: link-local is on-link */
+        if (stack_trace_on(st, TRACE_IPV6))
+            route6_trace(st, dst, NULL, nexthop, "link-local or multicast, on-link",
+                         "RFC 4291 §2.5.6");
         return 0;
     }
     for (int w = 2; w >= 0; w--) {
@@ -292,11 +319,24 @@ int route6_lookup(struct wskstack *st, const uint8_t dst[16], uint8_t nexthop[16
             const struct rt6_entry *e = rt6_find(&rt->t[plen], key);
             if (e) {
                 memcpy(nexthop, e->has_gw ? e->gw : dst, 16);
+                if (stack_trace_on(st, TRACE_IPV6)) {
+                    char r[64];
+                    struct ip_addr a = {.af = IPA_V6};
+                    memcpy(a.v6, key, 16);
+                    ip_addr_str(&a, r, sizeof r);
+                    snprintf(r + strlen(r), sizeof r - strlen(r), "/%u", plen);
+                    route6_trace(st, dst, r, nexthop, "longest match", "RFC 4861 §5.2");
+                }
                 return 0;
             }
         }
     }
-    return rt6_pick_router(st, rt, nexthop);
+    int rc = rt6_pick_router(st, rt, nexthop);
+    if (stack_trace_on(st, TRACE_IPV6))
+        route6_trace(st, dst, rc == 0 ? "default" : NULL, rc == 0 ? nexthop : NULL,
+                     rc == 0 ? "no prefix matched: default router" : "no route and no default router",
+                     rc == 0 ? "RFC 4861 §6.3.6" : "RFC 5942 §4");
+    return rc;
 }
 
 /* ---- RA input (§6.3.4, §6.3.5) --------------------------------------------------------- */
@@ -430,4 +470,20 @@ bool route6_router_get(struct wskstack *st, unsigned i, uint8_t addr[16], uint64
     if (expires_ns)
         *expires_ns = rt->routers[i].expires;
     return true;
+}
+
+void route6_walk(struct wskstack *st,
+                 void (*fn)(void *ctx, const uint8_t dst[16], uint8_t plen, const uint8_t *gw,
+                            uint64_t expires_ns),
+                 void *ctx)
+{
+    struct route6_table *rt = rt6(st);
+    if (!rt)
+        return;
+    for (unsigned plen = 0; plen <= 128; plen++)
+        for (uint32_t i = 0; i < rt->t[plen].cap; i++) {
+            const struct rt6_entry *e = &rt->t[plen].slots[i];
+            if (e->used)
+                fn(ctx, e->dst, (uint8_t)plen, e->has_gw ? e->gw : NULL, e->expires);
+        }
 }

@@ -167,6 +167,7 @@ static int rx_batch(struct wskstack *st, struct rx_ctx *c, uint64_t now)
         struct dev_frame f = {.data = c->scratch, .cap = want};
         int rc = dev_recv(st->dev, &f, 1);
         if (rc > 0) {
+            stack_pcap_frame(st, f.data, f.len);
             CNT_INC(st, IfInPackets);
             CNT_ADD(st, IfInBytes, f.len);
             stack_drop(st, CNT_IfInDiscards, "eth", "no packet buffer for a received frame");
@@ -322,6 +323,8 @@ static void stack_free(struct wskstack *st, unsigned stage)
         pkt_pool_fini(st);
     if (st->wake_fd >= 0)
         close(st->wake_fd);
+    stack_pcap_fini(st); /* any stage: flushes the capture */
+    trace_fini(st);      /* any stage */
     pthread_mutex_destroy(&st->lock);
     free(st);
 }
@@ -394,7 +397,17 @@ int stack_create_on_dev(const struct wskstack_config *cfg, struct dev *dev, unsi
     st->mtu = (cfg && cfg->mtu) ? cfg->mtu : (dev->mtu ? dev->mtu : 1500);
 
     unsigned stage = 0;
-    int rc = pkt_pool_init(st);
+    /* The trace and the capture first, so they see everything that follows
+     * (trace=, trace-file=, trace-format=, pcap=). */
+    int rc = trace_init(st, cfg, err, errlen);
+    if (rc == 0)
+        rc = stack_pcap_init(st, cfg, err, errlen);
+    if (rc < 0) {
+        stack_free(st, 0);
+        dev_close(dev);
+        return rc;
+    }
+    rc = pkt_pool_init(st);
     if (rc < 0)
         goto fail;
     stage = 1;

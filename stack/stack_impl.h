@@ -8,7 +8,10 @@
  *   pkt.c      packet pool
  *   eth.c      Ethernet input demultiplexing and output framing
  *   neigh.c    ARP and the neighbour cache (resolution queue, aging, tx_req)
- *   counters.c counter names, JSON dump, stack_drop/stack_trace
+ *   counters.c counter names, JSON dump, stack_drop
+ *   trace.c    the decision trace (trace.h), stack_trace
+ *   pcap.c     pcap= capture of every frame sent and received
+ *   listing.c  neighbours, routes, addresses, link statistics (ip -j style)
  *   config.c   WSKSTACK_CONFIG parsing (struct wskstack_config in config.h)
  *   ipaddr.c   ip_addr helpers
  *   route.c    IPv4 routing table (longest-prefix match)
@@ -28,6 +31,7 @@
 #include "stack.h"
 #include "config.h"
 #include "counters.h"
+#include "trace.h"
 #include "wire/wire.h"
 #include "tap/dev.h"
 
@@ -87,19 +91,77 @@ struct wskstack {
     void (*gone_cb)(void *ctx);
     void *gone_ctx;
 
-    /* trace (issue 6 extends this): NULL = off */
+    /* Decision trace (trace.h, trace.c).  trace != NULL exactly when
+     * trace_mask != 0; both are set at creation (trace=, trace-file=) or by
+     * trace_attach() before the receive thread runs, so call sites read
+     * them without a lock.  Lines are written under trace_lock (leaf). */
     FILE *trace;
+    uint32_t trace_mask;           /* TRACE_* bits; 0 = off */
+    uint8_t trace_fmt;             /* enum trace_format */
+    uint8_t trace_flags;           /* TRACE_F_* */
+    bool trace_owned;              /* opened from trace-file=: closed at destroy */
+    bool trace_lock_ok;
+    pthread_mutex_t trace_lock;
+    /* pcap= capture (pcap.c): NULL = off */
+    struct stack_pcap *pcap;
 };
 
 /* ---- counters / drops (counters.c) ---------------------------------------- */
 #define CNT_INC(st, name) atomic_fetch_add_explicit(&(st)->cnt[CNT_##name], 1, memory_order_relaxed)
 #define CNT_ADD(st, name, n) atomic_fetch_add_explicit(&(st)->cnt[CNT_##name], (n), memory_order_relaxed)
 /* Count a drop and, when tracing, print one line naming the layer, the
- * counter and the reason (with the RFC rule behind it). */
+ * counter and the reason (with the RFC rule behind it): a "drop" event of
+ * trace.h with its "counter" (and "rfc" when the reason cites one). */
 void stack_drop(struct wskstack *st, enum wss_counter c, const char *layer, const char *reason);
-/* printf-style trace line for a layer; a no-op when st->trace is NULL. */
-void stack_trace(struct wskstack *st, const char *layer, const char *fmt, ...)
+/* printf-style trace line for a layer named by a string ("eth", "arp", "nd",
+ * "ipv4", "ipv6", "addr6", "icmp", "icmpv6", "udp", "udp6", "ipv4-reasm",
+ * ... mapped onto the trace.h layers by trace_layer_of).  A macro: when
+ * tracing is off it is one branch and the arguments are not evaluated. */
+#define stack_trace(st, layer, ...)                                                  \
+    do {                                                                             \
+        if (TRACE_ON((st)->trace_mask, TRACE_ALL))                                   \
+            stack_trace_str((st), (layer), __VA_ARGS__);                             \
+    } while (0)
+void stack_trace_str(struct wskstack *st, const char *layer, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* ---- decision trace (trace.c; the API is trace.h) ----------------------------- */
+/* True when any of `bits` (TRACE_*) is traced: one load, one unlikely branch. */
+#define stack_trace_on(st, bits) TRACE_ON((st)->trace_mask, (bits))
+/* One trace line of `layer` (an enum trace_layer) after the check above. */
+#define TRACE(st, layer, dir, event, ...)                                            \
+    do {                                                                             \
+        if (stack_trace_on((st), 1u << (layer)))                                     \
+            trace_event((st), (layer), (dir), (event), NULL, __VA_ARGS__);           \
+    } while (0)
+#define TRACE_F(st, layer, dir, event, fields, ...)                                  \
+    do {                                                                             \
+        if (stack_trace_on((st), 1u << (layer)))                                     \
+            trace_event((st), (layer), (dir), (event), (fields), __VA_ARGS__);       \
+    } while (0)
+/* Creation: the trace mutex, and the sink from trace=/trace-file=/
+ * trace-format=.  0 or -errno with a message.  trace_fini: any stage. */
+int trace_init(struct wskstack *st, const struct wskstack_config *cfg, char *err, size_t errlen);
+void trace_fini(struct wskstack *st);
+/* The drop line of stack_drop (counters.c). */
+void trace_drop(struct wskstack *st, const char *layer, const char *counter, const char *reason);
+enum trace_layer trace_layer_of(const char *name);
+enum trace_dir trace_dir_of_counter(const char *counter);
+
+/* ---- pcap capture (pcap.c) ------------------------------------------------------ */
+/* Creation: open pcap= (a file, or "-" for stdout).  0 or -errno with a
+ * message.  stack_pcap_fini: any stage (flushes and closes). */
+int stack_pcap_init(struct wskstack *st, const struct wskstack_config *cfg, char *err,
+                    size_t errlen);
+void stack_pcap_fini(struct wskstack *st);
+/* Record one whole frame (Ethernet header first).  Any thread; a no-op
+ * (one branch) when capture is off. */
+void stack_pcap_frame_(struct wskstack *st, const uint8_t *frame, size_t len);
+#define stack_pcap_frame(st, frame, len)                                             \
+    do {                                                                             \
+        if (__builtin_expect((st)->pcap != NULL, 0))                                 \
+            stack_pcap_frame_((st), (frame), (len));                                 \
+    } while (0)
 
 /* ---- packet pool (pkt.c) --------------------------------------------------- */
 int pkt_pool_init(struct wskstack *st);
@@ -152,6 +214,19 @@ void neigh_chain_send_queued(struct wskstack *st, struct pkt *p, const uint8_t m
 void neigh_chain_fail(struct wskstack *st, struct pkt *p, int err);
 unsigned neigh_chain_len(const struct pkt *p);
 
+/* Listing (listing.c): one neighbour entry, IPv4 (neigh.c) or IPv6 (nd.c).
+ * neigh_at / nd_neigh_at: entry idx of the table, caller holds st->lock;
+ * 1 = filled, 0 = a free slot, -1 = past the end. */
+struct neigh_info {
+    struct ip_addr ip;
+    uint8_t mac[ETH_ALEN];
+    bool has_mac;             /* false while INCOMPLETE */
+    bool is_static, is_router;
+    const char *state;        /* "INCOMPLETE", "REACHABLE", ... as ip neigh */
+};
+int neigh_at(struct wskstack *st, unsigned idx, struct neigh_info *out);
+int nd_neigh_at(struct wskstack *st, unsigned idx, struct neigh_info *out);
+
 /* ---- routing (route.c) -------------------------------------------------------- */
 int route_init(struct wskstack *st);
 void route_fini(struct wskstack *st);
@@ -161,6 +236,9 @@ int route4_add(struct wskstack *st, uint32_t dst, uint8_t plen, uint32_t gw);
 /* Longest-prefix match. Caller holds st->lock. On success fills the next hop
  * (gw, or dst itself when on-link) and returns 0; -ENETUNREACH otherwise. */
 int route4_lookup(struct wskstack *st, uint32_t dst, uint32_t *nexthop, uint8_t *plen_out);
+/* Every route (listing.c), in no particular order.  Caller holds st->lock. */
+void route4_walk(struct wskstack *st, void (*fn)(void *ctx, uint32_t dst, uint8_t plen, uint32_t gw),
+                 void *ctx);
 
 /* ---- IPv4 (ipv4.c) ------------------------------------------------------------ */
 /* Receive thread. p at the IPv4 header, p->len = rest of the frame. */

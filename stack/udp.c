@@ -307,6 +307,9 @@ void udp_input(struct wskstack *st, struct pkt *p, const struct ipv4_repr *ip, b
         stack_drop(st, CNT_UdpInErrors, "udp", "bad checksum (RFC 1122 §4.1.3.4, I.40)");
         goto free;
     }
+    TRACE_F(st, TL_UDP, TD_RX, "csum", &(struct trace_fields){.rule = u.csum ? "ok" : "none"},
+            "port %u -> %u, %u bytes: checksum %s (RFC 768)", u.sport, u.dport, u.len,
+            u.csum ? "ok" : "not used (zero, RFC 768)");
     if (ipv4_is_multicast(ip->src) || ipv4_is_broadcast(st, ip->src)) {
         stack_drop(st, CNT_UdpInErrors, "udp",
                    "broadcast/multicast source (RFC 1122 §4.1.3.6, I.41)");
@@ -407,6 +410,8 @@ void udp_input6(struct wskstack *st, struct pkt *p, const struct ipv6_repr *ip, 
                                : "bad checksum (RFC 8200 §8.1, I.40)");
         goto free;
     }
+    TRACE_F(st, TL_UDP, TD_RX, "csum", &(struct trace_fields){.rule = "ok"},
+            "port %u -> %u, %u bytes: checksum ok (RFC 8200 §8.1)", u.sport, u.dport, u.len);
     if (ipv6_is_multicast(ip->src)) {
         /* ipv6_input already refuses these; kept for a direct caller. */
         stack_drop(st, CNT_Udp6InErrors, "udp6", "multicast source (RFC 4291 §2.7, I.41)");

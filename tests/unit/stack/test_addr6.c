@@ -63,8 +63,9 @@ static struct fx *fx_new(const char *cfgtext)
                      0);
     f->now = T0;
     stack_set_clock(f->st, fx_clock, f);
-    f->st->trace = open_memstream(&f->trace, &f->trace_len);
-    assert_non_null(f->st->trace);
+    FILE *tf = open_memstream(&f->trace, &f->trace_len);
+    assert_non_null(tf);
+    trace_attach(f->st, tf, TRACE_ALL, TRACE_FMT_TEXT, TRACE_F_NOTIME);
     addr6_set_seed(f->st, 0); /* no random delay: probes go out in addr6_start */
     return f;
 }
@@ -82,8 +83,7 @@ static void fx_free(struct fx *f)
     while (memdev_tx_pending(f->dev) > 0)
         memdev_pop_tx(f->dev, buf, sizeof buf);
     assert_int_equal(stack_pkts_in_use(f->st), 0);
-    fclose(f->st->trace);
-    f->st->trace = NULL;
+    fclose(trace_detach(f->st));
     wskstack_destroy(f->st);
     free(f->trace);
     free(f);
@@ -259,7 +259,7 @@ static void test_link_local_and_manual_addresses(void **state)
     uint8_t src[16];
     A("2001:db8::1", a);
     assert_int_equal(addr6_select_source(f->st, a, src, NULL), -EADDRNOTAVAIL);
-    expect_trace(f, "addr6: source for 2001:db8::1: no usable IPv6 address (RFC 6724 §4)");
+    expect_trace(f, "ipv6 tx source for 2001:db8::1: no usable IPv6 address (RFC 6724 §4)");
     A("2001:db8::3", a);
     assert_false(addr6_is_local(f->st, a, false));
 
@@ -299,7 +299,7 @@ static void test_dad_probe_bytes_and_success(void **state)
     assert_int_equal(fr[0][14 + 7], 255);
     uint8_t zero[16] = {0};
     assert_memory_equal(fr[0] + 14 + 8, zero, 16);
-    expect_trace(f, "addr6: DAD: probing " LL " (NS from ::, RFC 4862 §5.4.2)");
+    expect_trace(f, "ipv6 - DAD: probing " LL " (NS from ::, RFC 4862 §5.4.2)");
 
     /* RetransTimer (1 s) after the probe: not a nanosecond earlier. */
     assert_int_equal(addr6_next_timer(f->st, f->now), NS);
@@ -310,7 +310,7 @@ static void test_dad_probe_bytes_and_success(void **state)
     poll_at(f, T0 + NS);
     assert_int_equal(state_of(f, LL), ADDR6_PREFERRED);
     assert_int_equal(state_of(f, MANUAL), ADDR6_PREFERRED);
-    expect_trace(f, "addr6: DAD: " MANUAL " is unique, now preferred (RFC 4862 §5.4)");
+    expect_trace(f, "ipv6 - DAD: " MANUAL " is unique, now preferred (RFC 4862 §5.4)");
     assert_int_equal(addr6_next_timer(f->st, f->now), UINT64_MAX);
 
     /* The link-local is usable: addr6 called nd_start(), which sent the
@@ -328,7 +328,7 @@ static void test_dad_probe_bytes_and_success(void **state)
     memcpy(ipa.v6, a, 16);
     assert_true(stack_addr_is_local(f->st, &ipa));
     expect_source(f, "2001:db8::1", MANUAL, RFC6724_RULE2_SCOPE);
-    expect_trace(f, "addr6: source for 2001:db8::1: 2001:db8::2 (RFC 6724 rule 2: appropriate scope)");
+    expect_trace(f, "ipv6 tx source for 2001:db8::1: 2001:db8::2 (RFC 6724 rule 2: appropriate scope)");
     expect_source(f, "fe80::1", LL, RFC6724_RULE2_SCOPE);
     expect_source(f, "ff02::1", LL, RFC6724_RULE2_SCOPE);
     expect_source(f, MANUAL, MANUAL, RFC6724_RULE1_SAME_ADDRESS);
@@ -347,8 +347,8 @@ static void test_dad_conflict_na(void **state)
     addr6_dad_conflict(f->st, a, true, f->now);
     assert_int_equal(state_of(f, MANUAL), ADDR6_DUPLICATE);
     assert_int_equal(wskstack_counter(f->st, "NdDadConflicts"), 1);
-    expect_trace(f, "addr6: DAD: 2001:db8::2 is a duplicate (RFC 4862 §5.4.5)");
-    expect_trace(f, "addr6: DAD: an NA from another node claims it (RFC 4862 §5.4.4)");
+    expect_trace(f, "ipv6 - DAD: 2001:db8::2 is a duplicate (RFC 4862 §5.4.5)");
+    expect_trace(f, "ipv6 - DAD: an NA from another node claims it (RFC 4862 §5.4.4)");
     /* not ours any more, its group left */
     assert_false(addr6_is_local(f->st, a, false));
     assert_false(addr6_is_local(f->st, a, true));
@@ -371,7 +371,7 @@ static void test_dad_conflict_na(void **state)
     addr6_dad_conflict(f->st, a, true, f->now);
     assert_int_equal(state_of(f, LL), ADDR6_PREFERRED);
     assert_int_equal(wskstack_counter(f->st, "NdDadConflicts"), 1);
-    expect_trace(f, "addr6: DAD: NA for " LL " ignored: not a tentative address of ours");
+    expect_trace(f, "ipv6 - DAD: NA for " LL " ignored: not a tentative address of ours");
 }
 
 static void test_dad_conflict_ns_from_unspecified(void **state)
@@ -383,7 +383,7 @@ static void test_dad_conflict_ns_from_unspecified(void **state)
     addr6_dad_conflict(f->st, a, false, f->now);
     assert_int_equal(state_of(f, MANUAL), ADDR6_DUPLICATE);
     assert_int_equal(wskstack_counter(f->st, "NdDadConflicts"), 1);
-    expect_trace(f, "addr6: DAD: an NS from :: from another node claims it (RFC 4862 §5.4.3)");
+    expect_trace(f, "ipv6 - DAD: an NS from :: from another node claims it (RFC 4862 §5.4.3)");
 }
 
 /* Through the wire: an NA for the tentative address arrives; ipv6.c,
@@ -421,7 +421,7 @@ static void test_dad_conflict_from_the_wire(void **state)
     assert_int_equal(stack_poll(f->st, f->now), 1);
     assert_int_equal(state_of(f, MANUAL), ADDR6_DUPLICATE);
     assert_int_equal(wskstack_counter(f->st, "NdDadConflicts"), 1);
-    expect_trace(f, "addr6: DAD: 2001:db8::2 is a duplicate (RFC 4862 §5.4.5)");
+    expect_trace(f, "ipv6 - DAD: 2001:db8::2 is a duplicate (RFC 4862 §5.4.5)");
     poll_at(f, T0 + NS);
     expect_source(f, "2001:db8::1", LL, RFC6724_ONLY_CANDIDATE);
 }
@@ -435,8 +435,8 @@ static void test_link_local_duplicate_disables_ipv6(void **state)
     addr6_dad_conflict(f->st, a, false, f->now);
     assert_int_equal(state_of(f, LL), ADDR6_DUPLICATE);
     assert_int_equal(wskstack_counter(f->st, "NdDadConflicts"), 1);
-    expect_trace(f, "addr6: DAD: " LL " is a duplicate (RFC 4862 §5.4.5)");
-    expect_trace(f, "addr6: DAD: the link-local address " LL
+    expect_trace(f, "ipv6 - DAD: " LL " is a duplicate (RFC 4862 §5.4.5)");
+    expect_trace(f, "ipv6 - DAD: the link-local address " LL
                     " is a duplicate: IPv6 is disabled on addr6 (RFC 4862 §5.4.5)");
     /* DAD stopped: the manual address never becomes usable, no RS. */
     poll_at(f, T0 + 10 * NS);
@@ -465,7 +465,7 @@ static void test_random_start_delay_from_seed(void **state)
     const uint64_t d = 200822465;
     assert_int_equal(memdev_tx_pending(f->dev), 0);
     assert_int_equal(addr6_next_timer(f->st, f->now), d);
-    expect_trace(f, "addr6: DAD for 2 address(es) in 200 ms (RFC 4862 §5.4.2)");
+    expect_trace(f, "ipv6 - DAD for 2 address(es) in 200 ms (RFC 4862 §5.4.2)");
     poll_at(f, T0 + d - 1);
     assert_int_equal(memdev_tx_pending(f->dev), 0);
     poll_at(f, T0 + d);
@@ -505,7 +505,7 @@ static void test_slaac_lifetimes(void **state)
     assert_int_equal(plen, 64);
     assert_int_equal(s, ADDR6_TENTATIVE);
     assert_int_equal(o, ADDR6_SLAAC);
-    expect_trace(f, "addr6: SLAAC: " SLAAC_ADDR "/64 formed from prefix 2001:db8:1::, tentative, "
+    expect_trace(f, "ipv6 - SLAAC: " SLAAC_ADDR "/64 formed from prefix 2001:db8:1::, tentative, "
                     "preferred 1800 s, valid 3600 s (RFC 4862 §5.5.3 d)");
     assert_int_equal(addr6_next_timer(f->st, t), 0); /* probe due now */
     A("ff02::1:ff00:5302", a);
@@ -531,7 +531,7 @@ static void test_slaac_lifetimes(void **state)
     assert_int_equal(state_of(f, SLAAC_ADDR), ADDR6_PREFERRED);
     poll_at(f, t + 1800 * NS);
     assert_int_equal(state_of(f, SLAAC_ADDR), ADDR6_DEPRECATED);
-    expect_trace(f, "addr6: " SLAAC_ADDR ": preferred lifetime ended, deprecated (RFC 4862 §5.5.4)");
+    expect_trace(f, "ipv6 - " SLAAC_ADDR ": preferred lifetime ended, deprecated (RFC 4862 §5.5.4)");
     /* still ours and usable, but rule 3 avoids it... */
     A(SLAAC_ADDR, a);
     assert_true(addr6_is_local(f->st, a, true));
@@ -545,7 +545,7 @@ static void test_slaac_lifetimes(void **state)
     poll_at(f, t + 3600 * NS);
     assert_int_equal(n_addrs(f), 2);
     assert_false(addr6_is_local(f->st, a, false));
-    expect_trace(f, "addr6: " SLAAC_ADDR ": valid lifetime ended, removed (RFC 4862 §5.5.4)");
+    expect_trace(f, "ipv6 - " SLAAC_ADDR ": valid lifetime ended, removed (RFC 4862 §5.5.4)");
     assert_int_equal(addr6_next_timer(f->st, f->now), UINT64_MAX);
 }
 
@@ -567,7 +567,7 @@ static void test_slaac_renewal_and_two_hour_rule(void **state)
     t = f->now; /* remaining valid: 9900 s */
     addr6_ra_prefix(f->st, p, 64, true, 9000, 500, t);
     assert_int_equal(state_of(f, SLAAC_ADDR), ADDR6_PREFERRED);
-    expect_trace(f, "addr6: SLAAC: " SLAAC_ADDR ": preferred 500 s, valid lifetime set "
+    expect_trace(f, "ipv6 - SLAAC: " SLAAC_ADDR ": preferred 500 s, valid lifetime set "
                     "(two-hour rule 1) (RFC 4862 §5.5.3 e)");
     /* rule 1: 9000 s > 2 h: valid = 9000 s from now (shortened) */
     assert_int_equal(addr6_next_timer(f->st, t), 500 * NS);
@@ -576,7 +576,7 @@ static void test_slaac_renewal_and_two_hour_rule(void **state)
      * preferred 0 deprecates it at once */
     addr6_ra_prefix(f->st, p, 64, true, 60, 0, t);
     assert_int_equal(state_of(f, SLAAC_ADDR), ADDR6_DEPRECATED);
-    expect_trace(f, "addr6: SLAAC: " SLAAC_ADDR ": preferred 0 s, valid lifetime cut to two hours "
+    expect_trace(f, "ipv6 - SLAAC: " SLAAC_ADDR ": preferred 0 s, valid lifetime cut to two hours "
                     "(two-hour rule 3) (RFC 4862 §5.5.3 e)");
     assert_int_equal(addr6_next_timer(f->st, t), 2 * HOUR);
 
@@ -586,7 +586,7 @@ static void test_slaac_renewal_and_two_hour_rule(void **state)
     f->now = t;
     addr6_ra_prefix(f->st, p, 64, true, 0, 0, t);
     addr6_ra_prefix(f->st, p, 64, true, 600, 0, t);
-    expect_trace(f, "addr6: SLAAC: " SLAAC_ADDR ": preferred 0 s, valid lifetime kept "
+    expect_trace(f, "ipv6 - SLAAC: " SLAAC_ADDR ": preferred 0 s, valid lifetime kept "
                     "(two-hour rule 2) (RFC 4862 §5.5.3 e)");
     assert_int_equal(addr6_next_timer(f->st, t), HOUR);
     assert_int_equal(n_addrs(f), 3);
@@ -630,17 +630,17 @@ static void test_slaac_ignored_prefixes(void **state)
     A("fe80::", ll);
     addr6_ra_prefix(f->st, ll, 64, true, 3600, 1800, f->now);
     assert_int_equal(n_addrs(f), 2);
-    expect_trace(f, "addr6: SLAAC: prefix fe80::/64 ignored: link-local (RFC 4862 §5.5.3 b)");
+    expect_trace(f, "ipv6 - SLAAC: prefix fe80::/64 ignored: link-local (RFC 4862 §5.5.3 b)");
     /* c) preferred > valid */
     addr6_ra_prefix(f->st, p, 64, true, 100, 200, f->now);
     assert_int_equal(n_addrs(f), 2);
-    expect_trace(f, "addr6: SLAAC: prefix 2001:db8:1::/64 ignored: preferred lifetime 200 > "
+    expect_trace(f, "ipv6 - SLAAC: prefix 2001:db8:1::/64 ignored: preferred lifetime 200 > "
                     "valid lifetime 100 (RFC 4862 §5.5.3 c)");
     /* d) prefix length + 64 != 128 */
     addr6_ra_prefix(f->st, p, 48, true, 3600, 1800, f->now);
     addr6_ra_prefix(f->st, p, 80, true, 3600, 1800, f->now);
     assert_int_equal(n_addrs(f), 2);
-    expect_trace(f, "addr6: SLAAC: prefix 2001:db8:1::/48 ignored: prefix length + 64-bit "
+    expect_trace(f, "ipv6 - SLAAC: prefix 2001:db8:1::/48 ignored: prefix length + 64-bit "
                     "interface identifier != 128 (RFC 4862 §5.5.3 d)");
     /* d) valid lifetime 0 for a new prefix */
     addr6_ra_prefix(f->st, p, 64, true, 0, 0, f->now);
@@ -662,7 +662,7 @@ static void test_slaac_same_as_manual_and_table_limit(void **state)
     A("2001:db8:1::", p);
     addr6_ra_prefix(f->st, p, 64, true, 3600, 1800, f->now);
     assert_int_equal(n_addrs(f), 2);
-    expect_trace(f, "addr6: SLAAC: " SLAAC_ADDR " already configured: prefix 2001:db8:1::/64 "
+    expect_trace(f, "ipv6 - SLAAC: " SLAAC_ADDR " already configured: prefix 2001:db8:1::/64 "
                     "not used");
     /* at most 16 addresses: 14 more prefixes fit, the rest is ignored */
     for (unsigned i = 0; i < 20; i++) {
@@ -670,7 +670,7 @@ static void test_slaac_same_as_manual_and_table_limit(void **state)
         addr6_ra_prefix(f->st, p, 64, true, 3600, 1800, f->now);
     }
     assert_int_equal(n_addrs(f), 16);
-    expect_trace(f, "addr6: SLAAC: prefix 2001:db8:1e::/64 ignored: at most 16 IPv6 addresses");
+    expect_trace(f, "ipv6 - SLAAC: prefix 2001:db8:1e::/64 ignored: at most 16 IPv6 addresses");
     fx_free(f);
 }
 
@@ -699,7 +699,7 @@ static void test_slaac_off(void **state)
     A("2001:db8:1::", p);
     addr6_ra_prefix(f->st, p, 64, true, 3600, 1800, f->now);
     assert_int_equal(n_addrs(f), 1);
-    expect_trace(f, "addr6: SLAAC: prefix 2001:db8:1::/64 ignored: slaac=off");
+    expect_trace(f, "ipv6 - SLAAC: prefix 2001:db8:1::/64 ignored: slaac=off");
     fx_free(f);
 }
 

@@ -417,6 +417,60 @@ static void test_slaac(void **state)
     assert_false(cfg->slaac_off);
 }
 
+/* ---- issue 6: trace=, trace-format=, trace-file=, pcap= (appended) -------- */
+
+static void test_trace_keys(void **state)
+{
+    struct wskstack_config *cfg = *state;
+    assert_int_equal(cfg->trace_mask, 0);
+    parse_ok(cfg, "trace=all");
+    assert_int_equal(cfg->trace_mask, 0x7ff);
+    parse_ok(cfg, "trace = udp,icmp ");
+    assert_int_equal(cfg->trace_mask, (1u << 8) | (1u << 6)); /* single-valued: replaced */
+    parse_ok(cfg, "trace=none");
+    assert_int_equal(cfg->trace_mask, 0);
+    parse_ok(cfg, "trace=link,arp,nd,ipv4,ipv6,frag,icmp,icmpv6,udp,wsk,irp");
+    assert_int_equal(cfg->trace_mask, 0x7ff);
+    const char *list = "(all, none, or a list of link, arp, nd, ipv4, ipv6, frag, icmp, icmpv6, "
+                       "udp, wsk, irp)";
+    char want[256];
+    snprintf(want, sizeof want, "trace: \"tcp\" is not a layer %s", list);
+    parse_fails(cfg, "trace=udp,tcp", want);
+    snprintf(want, sizeof want, "trace: \"\" is not a layer %s", list);
+    parse_fails(cfg, "trace=udp,", want);
+    assert_int_equal(cfg->trace_mask, 0x7ff);
+
+    assert_false(cfg->trace_json);
+    parse_ok(cfg, "trace-format=json");
+    assert_true(cfg->trace_json);
+    parse_ok(cfg, "trace-format=text");
+    assert_false(cfg->trace_json);
+    parse_fails(cfg, "trace-format=xml", "trace-format: \"xml\" is not text or json");
+
+    parse_ok(cfg, "trace-file=/tmp/t.log");
+    assert_string_equal(cfg->trace_file, "/tmp/t.log");
+    parse_fails(cfg, "trace-file=", "trace-file: a file name is needed");
+    assert_string_equal(cfg->trace_file, "/tmp/t.log");
+
+    parse_ok(cfg, "pcap=-");
+    assert_string_equal(cfg->pcap, "-");
+    parse_ok(cfg, "pcap=/tmp/lab.pcap");
+    assert_string_equal(cfg->pcap, "/tmp/lab.pcap");
+    parse_fails(cfg, "pcap=", "pcap: a file name is needed (or - for stdout)");
+
+    char err[256] = "";
+    assert_int_equal(wskstack_config_set(cfg, "trace", "nd", err, sizeof err), 0);
+    assert_int_equal(cfg->trace_mask, 1u << 2);
+    assert_int_equal(wskstack_config_set(cfg, "pcap", "x", err, sizeof err), 0);
+    assert_string_equal(cfg->pcap, "x");
+    /* 255 characters is the longest value: it fits */
+    char path[300] = "pcap=/";
+    memset(path + 6, 'a', 254);
+    path[260] = '\0';
+    parse_ok(cfg, path);
+    assert_int_equal(strlen(cfg->pcap), 255);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -436,6 +490,7 @@ int main(void)
         T(test_set),
         T(test_err_buffer_handling),
         T(test_slaac),
+        T(test_trace_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -97,13 +97,14 @@ static void test_drop_and_trace(void **state)
 
     char *buf = NULL;
     size_t len = 0;
-    st->trace = open_memstream(&buf, &len);
+    FILE *f = open_memstream(&buf, &len);
+    trace_attach(st, f, TRACE_ALL, TRACE_FMT_TEXT, TRACE_F_NOTIME);
     stack_drop(st, CNT_IpInHdrErrors, "ipv4", "version 6 in an IPv4 header (RFC 791)");
     stack_trace(st, "udp", "port %u", 53u);
-    fclose(st->trace);
-    st->trace = NULL;
-    assert_string_equal(buf, "ipv4: drop IpInHdrErrors: version 6 in an IPv4 header (RFC 791)\n"
-                             "udp: port 53\n");
+    assert_ptr_equal(trace_detach(st), f);
+    fclose(f);
+    assert_string_equal(buf, "ipv4 rx drop IpInHdrErrors: version 6 in an IPv4 header (RFC 791)\n"
+                             "udp - port 53\n");
     free(buf);
     assert_int_equal(wskstack_counter(st, "IpInHdrErrors"), 2);
 }

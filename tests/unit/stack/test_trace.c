@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_trace.c - stack/trace.c: the trace= parser, the text and JSON Lines
+ * formats, the layer filter, the cost-nothing-when-off contract (no
+ * argument is evaluated), trace-file=, lines from several threads, and
+ * the decision lines of a ping and a UDP exchange on a memdev stack.
+ *
+ *     peer 2001:db8::2 / 192.0.2.2 (02:00:00:00:00:02, static neighbour)
+ *       |
+ *     stack 2001:db8::1/64, 192.0.2.1/24, fe80::ff:fe00:1 (02:00:00:00:00:01)
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "stack/stack_impl.h"
+#include "stack/ipv6_impl.h"
+#include "fx6.h"
+
+#define OUR4 0xC0000201u /* 192.0.2.1 */
+
+struct tr {
+    char *buf;
+    size_t len;
+    FILE *f;
+};
+
+static void tr_on(struct fx *f, struct tr *t, uint32_t mask, enum trace_format fmt, unsigned flags)
+{
+    memset(t, 0, sizeof *t);
+    t->f = open_memstream(&t->buf, &t->len);
+    assert_non_null(t->f);
+    trace_attach(f->st, t->f, mask, fmt, flags);
+}
+
+/* Stop tracing and return the text (the caller frees t->buf). */
+static const char *tr_off(struct fx *f, struct tr *t)
+{
+    assert_ptr_equal(trace_detach(f->st), t->f);
+    fclose(t->f);
+    return t->buf ? t->buf : "";
+}
+
+/* ---- the parser ------------------------------------------------------------------ */
+
+static void test_parse_layers(void **state)
+{
+    (void)state;
+    uint32_t m = 123;
+    char bad[40];
+    assert_int_equal(trace_parse_layers("all", &m, bad, sizeof bad), 0);
+    assert_int_equal(m, TRACE_ALL);
+    assert_int_equal(TRACE_ALL, 0x7ff);
+    assert_int_equal(trace_parse_layers("none", &m, bad, sizeof bad), 0);
+    assert_int_equal(m, 0);
+    assert_int_equal(trace_parse_layers("", &m, bad, sizeof bad), 0);
+    assert_int_equal(m, 0);
+    assert_int_equal(trace_parse_layers("udp,icmp,irp", &m, bad, sizeof bad), 0);
+    assert_int_equal(m, TRACE_UDP | TRACE_ICMP | TRACE_IRP);
+    assert_int_equal(trace_parse_layers("link,arp,nd,ipv4,ipv6,frag,icmp,icmpv6,udp,wsk,irp", &m,
+                                        bad, sizeof bad), 0);
+    assert_int_equal(m, TRACE_ALL);
+    m = 5;
+    assert_int_equal(trace_parse_layers("udp,tcp", &m, bad, sizeof bad), -EINVAL);
+    assert_string_equal(bad, "tcp");
+    assert_int_equal(m, 5); /* untouched on error */
+    assert_int_equal(trace_parse_layers("udp,", &m, bad, sizeof bad), -EINVAL);
+    assert_string_equal(bad, "");
+    assert_int_equal(trace_parse_layers("UDP", &m, bad, sizeof bad), -EINVAL);
+    assert_string_equal(bad, "UDP");
+    for (unsigned i = 0; i < TL__COUNT; i++)
+        assert_non_null(trace_layer_name((enum trace_layer)i));
+    assert_null(trace_layer_name(TL__COUNT));
+    assert_string_equal(trace_layer_name(TL_ICMPV6), "icmpv6");
+}
+
+/* ---- off costs nothing: no argument is evaluated ----------------------------------- */
+
+static int evaluated;
+static int side_effect(void) { return ++evaluated; }
+
+static void test_off_evaluates_nothing(void **state)
+{
+    struct fx *f = *state;
+    evaluated = 0;
+    assert_int_equal(stack_trace_mask(f->st), 0);
+    assert_null(f->st->trace);
+    stack_trace(f->st, "udp", "%d", side_effect());
+    TRACE(f->st, TL_UDP, TD_RX, "x", "%d", side_effect());
+    TRACE_F(f->st, TL_UDP, TD_RX, "x", NULL, "%d", side_effect());
+    assert_int_equal(evaluated, 0);
+    /* a layer that is off, while another one is on */
+    struct tr t;
+    tr_on(f, &t, TRACE_ICMP, TRACE_FMT_TEXT, TRACE_F_NOTIME);
+    TRACE(f->st, TL_UDP, TD_RX, "x", "%d", side_effect());
+    assert_int_equal(evaluated, 0);
+    assert_string_equal(tr_off(f, &t), "");
+    free(t.buf);
+    assert_int_equal(stack_trace_mask(f->st), 0);
+}
+
+/* ---- formats ------------------------------------------------------------------------- */
+
+static void test_text_format(void **state)
+{
+    struct fx *f = *state;
+    struct tr t;
+    f->now = 12 * SEC + 5;
+    tr_on(f, &t, TRACE_ALL, TRACE_FMT_TEXT, 0);
+    stack_drop(f->st, CNT_IpInHdrErrors, "ipv4", "version 6 in an IPv4 header (RFC 791)");
+    stack_drop(f->st, CNT_IfOutErrors, "eth", "device write failed");
+    stack_trace(f->st, "udp6", "port %u", 53u);
+    TRACE(f->st, TL_IRP, TD_NONE, "irp-complete", "IRP %s completed: %s", "0x1", "STATUS_SUCCESS");
+    assert_string_equal(tr_off(f, &t),
+                        "12.000000005 ipv4 rx drop IpInHdrErrors: version 6 in an IPv4 header (RFC 791)\n"
+                        "12.000000005 link tx drop IfOutErrors: device write failed\n"
+                        "12.000000005 udp - port 53\n"
+                        "12.000000005 irp - IRP 0x1 completed: STATUS_SUCCESS\n");
+    free(t.buf);
+    assert_int_equal(wskstack_counter(f->st, "IpInHdrErrors"), 1);
+}
+
+static void test_json_format(void **state)
+{
+    struct fx *f = *state;
+    struct tr t;
+    f->now = 7 * SEC;
+    tr_on(f, &t, TRACE_ALL, TRACE_FMT_JSON, 0);
+    stack_drop(f->st, CNT_ArpInIgnored, "arp", "request for someone else (B.8, RFC 826)");
+    /* an old-style hand-counted drop line is a drop event too */
+    stack_trace(f->st, "nd", "drop NdQueueDrops: %u packet(s) for %s (RFC 4861 §7.2.2)", 2u, "x");
+    struct trace_fields fl = {.irp = "0xabc", .status = "STATUS_PENDING", .from = "queued"};
+    TRACE_F(f->st, TL_IRP, TD_TX, "irp-pend", &fl, "quote \" backslash \\ newline \n tab \t bell \a");
+    TRACE(f->st, TL_WSK, TD_NONE, NULL, "plain");
+    assert_string_equal(
+        tr_off(f, &t),
+        "{\"t\":7000000000,\"layer\":\"arp\",\"dir\":\"rx\",\"event\":\"drop\","
+        "\"msg\":\"drop ArpInIgnored: request for someone else (B.8, RFC 826)\","
+        "\"counter\":\"ArpInIgnored\",\"rfc\":\"RFC 826\"}\n"
+        "{\"t\":7000000000,\"layer\":\"nd\",\"dir\":\"tx\",\"event\":\"drop\","
+        "\"msg\":\"drop NdQueueDrops: 2 packet(s) for x (RFC 4861 §7.2.2)\","
+        "\"counter\":\"NdQueueDrops\",\"rfc\":\"RFC 4861 §7.2.2\"}\n"
+        "{\"t\":7000000000,\"layer\":\"irp\",\"dir\":\"tx\",\"event\":\"irp-pend\","
+        "\"msg\":\"quote \\\" backslash \\\\ newline \\n tab \\t bell \\u0007\","
+        "\"from\":\"queued\",\"irp\":\"0xabc\",\"status\":\"STATUS_PENDING\"}\n"
+        "{\"t\":7000000000,\"layer\":\"wsk\",\"dir\":\"-\",\"event\":\"info\",\"msg\":\"plain\"}\n");
+    free(t.buf);
+}
+
+/* A line longer than the buffer is cut, and stays one valid line. */
+static void test_long_line_is_cut(void **state)
+{
+    struct fx *f = *state;
+    struct tr t;
+    char big[4000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    tr_on(f, &t, TRACE_ALL, TRACE_FMT_JSON, 0);
+    TRACE(f->st, TL_UDP, TD_RX, "x", "%s", big);
+    const char *s = tr_off(f, &t);
+    size_t n = strlen(s);
+    assert_true(n > 700 && n < 2048);
+    assert_string_equal(s + n - 4, "x\"}\n"); /* the message is cut, the line closed */
+    assert_ptr_equal(strchr(s, '\n'), s + n - 1);
+    free(t.buf);
+}
+
+static void test_layer_filter(void **state)
+{
+    struct fx *f = *state;
+    struct tr t;
+    tr_on(f, &t, TRACE_UDP | TRACE_FRAG, TRACE_FMT_TEXT, TRACE_F_NOTIME);
+    stack_drop(f->st, CNT_IpInHdrErrors, "ipv4", "not shown");
+    stack_drop(f->st, CNT_UdpNoPorts, "udp6", "shown");
+    stack_trace(f->st, "ipv6-reasm", "frag shown");
+    stack_trace(f->st, "addr6", "ipv6: not shown");
+    assert_string_equal(tr_off(f, &t), "udp rx drop UdpNoPorts: shown\n"
+                                       "frag - frag shown\n");
+    free(t.buf);
+    /* the counters count whatever the trace shows */
+    assert_int_equal(wskstack_counter(f->st, "IpInHdrErrors"), 1);
+    assert_int_equal(wskstack_counter(f->st, "UdpNoPorts"), 1);
+}
+
+/* ---- decision lines ---------------------------------------------------------------------- */
+
+static size_t mk_echo4(uint8_t *fr, uint32_t src, uint32_t dst, uint16_t id, uint16_t seq)
+{
+    memcpy(fr, our_mac, 6);
+    memcpy(fr + 6, peer_mac, 6);
+    fr[12] = 0x08;
+    fr[13] = 0x00;
+    static const uint8_t data[4] = {1, 2, 3, 4};
+    struct icmp_repr r = {.type = ICMP_ECHO_REQUEST, .rest = (uint32_t)id << 16 | seq,
+                          .data = data, .data_len = 4};
+    icmp_emit(&r, fr + 34);
+    struct ipv4_repr ip = {.src = src, .dst = dst, .proto = IP_PROTO_ICMP, .ttl = 64,
+                           .hdr_len = 20, .total_len = 20 + 12};
+    ipv4_emit(&ip, fr + 14);
+    return 14 + 20 + 12;
+}
+
+static void test_ping4_decisions(void **state)
+{
+    struct fx *f = *state;
+    struct tr t;
+    uint8_t fr[128];
+    size_t n = mk_echo4(fr, PEER4, OUR4, 0x1234, 7);
+    tr_on(f, &t, TRACE_ALL, TRACE_FMT_TEXT, TRACE_F_NOTIME);
+    inject(f, fr, n);
+    fx_drain(f);
+    assert_string_equal(
+        tr_off(f, &t),
+        "icmp rx type 8 code 0: checksum ok (RFC 792)\n"
+        "ipv4 tx route to 192.0.2.2: 192.0.2.0/24 on-link, next hop 192.0.2.2 (longest match, "
+        "RFC 1812 §5.2.4.3)\n"
+        "icmp tx echo reply to 192.0.2.2 from 192.0.2.1, id 4660 seq 7 (RFC 792, RFC 1122 §3.2.2.6)\n");
+    free(t.buf);
+}
+
+static void test_ping4_json_fields(void **state)
+{
+    struct fx *f = *state;
+    struct tr t;
+    uint8_t fr[128];
+    size_t n = mk_echo4(fr, PEER4, OUR4, 1, 2);
+    f->now = 3 * SEC;
+    tr_on(f, &t, TRACE_IPV4 | TRACE_ICMP, TRACE_FMT_JSON, 0);
+    inject(f, fr, n);
+    fx_drain(f);
+    assert_string_equal(
+        tr_off(f, &t),
+        "{\"t\":3000000000,\"layer\":\"icmp\",\"dir\":\"rx\",\"event\":\"csum\","
+        "\"msg\":\"type 8 code 0: checksum ok (RFC 792)\",\"rfc\":\"RFC 792\",\"rule\":\"ok\"}\n"
+        "{\"t\":3000000000,\"layer\":\"ipv4\",\"dir\":\"tx\",\"event\":\"route\","
+        "\"msg\":\"route to 192.0.2.2: 192.0.2.0/24 on-link, next hop 192.0.2.2 (longest match, "
+        "RFC 1812 §5.2.4.3)\",\"rfc\":\"RFC 1812 §5.2.4.3\",\"dst\":\"192.0.2.2\","
+        "\"nexthop\":\"192.0.2.2\",\"route\":\"192.0.2.0/24\"}\n"
+        "{\"t\":3000000000,\"layer\":\"icmp\",\"dir\":\"tx\",\"event\":\"echo-reply\","
+        "\"msg\":\"echo reply to 192.0.2.2 from 192.0.2.1, id 1 seq 2 (RFC 792, RFC 1122 "
+        "§3.2.2.6)\",\"rfc\":\"RFC 792\",\"src\":\"192.0.2.1\",\"dst\":\"192.0.2.2\"}\n");
+    free(t.buf);
+}
+
+static void test_bad_checksum_drop(void **state)
+{
+    struct fx *f = *state;
+    struct tr t;
+    uint8_t fr[128];
+    size_t n = mk_echo4(fr, PEER4, OUR4, 1, 2);
+    fr[n - 1] ^= 0xff; /* payload changed, checksum not */
+    tr_on(f, &t, TRACE_ICMP, TRACE_FMT_JSON, TRACE_F_NOTIME);
+    f->now = 0;
+    inject(f, fr, n);
+    assert_string_equal(tr_off(f, &t),
+                        "{\"t\":0,\"layer\":\"icmp\",\"dir\":\"rx\",\"event\":\"drop\","
+                        "\"msg\":\"drop IcmpInErrors: bad checksum (RFC 792, F.29)\","
+                        "\"counter\":\"IcmpInErrors\",\"rfc\":\"RFC 792\"}\n");
+    free(t.buf);
+    assert_int_equal(CNT(f->st, IcmpInCsumErrors), 1);
+}
+
+static void test_ping6_decisions(void **state)
+{
+    struct fx *f = *state;
+    struct tr t;
+    uint8_t m[64], fr[256];
+    static const uint8_t data[2] = {9, 9};
+    size_t ml = mk_icmp6(m, PEER6, OUR6, ICMPV6_ECHO_REQUEST, 0, 0x00050006, data, 2);
+    size_t n = mk_frame6(fr, our_mac, PEER6, OUR6, IP_PROTO_ICMPV6, 64, m, ml);
+    tr_on(f, &t, TRACE_ALL, TRACE_FMT_TEXT, TRACE_F_NOTIME);
+    inject(f, fr, n);
+    fx_drain(f);
+    assert_string_equal(
+        tr_off(f, &t),
+        "icmpv6 rx type 128 code 0: checksum ok (RFC 4443 §2.3)\n"
+        "ipv6 tx route to 2001:db8::2: longest match 2001:db8::/64, next hop 2001:db8::2 "
+        "(RFC 4861 §5.2)\n"
+        "icmpv6 tx echo reply to 2001:db8::2 from 2001:db8::1, id 5 seq 6 (RFC 4443 §4.2)\n");
+    free(t.buf);
+}
+
+/* UDP over IPv6 from our side: RFC 6724 picks the source, the route picks
+ * the next hop; and a datagram in: the checksum verdict.  The route is
+ * looked up twice on a wildcard send - udp_send checks that one exists
+ * before choosing a source, ipv6_output looks it up for the next hop - and
+ * the trace shows both. */
+static void test_udp6_decisions(void **state)
+{
+    struct fx *f = *state;
+    struct tr t;
+    struct tep_box *b = tep_bind(f, 4000, UDP_EP_V6);
+    tr_on(f, &t, TRACE_IPV6 | TRACE_UDP, TRACE_FMT_TEXT, TRACE_F_NOTIME);
+    assert_int_equal(send6(f, b, PEER6, 5555, "hi", 2, false), UDP_SEND_DONE);
+    fx_drain(f);
+    uint8_t fr[256];
+    size_t n = mk_udp_frame6(fr, our_mac, OUR6, 4000, 64, "yo", 2);
+    inject(f, fr, n);
+    assert_int_equal(b->calls, 1);
+    assert_string_equal(
+        tr_off(f, &t),
+        "ipv6 tx route to 2001:db8::2: longest match 2001:db8::/64, next hop 2001:db8::2 "
+        "(RFC 4861 §5.2)\n"
+        "ipv6 tx source for 2001:db8::2: 2001:db8::1 (RFC 6724 rule 2: appropriate scope)\n"
+        "ipv6 tx route to 2001:db8::2: longest match 2001:db8::/64, next hop 2001:db8::2 "
+        "(RFC 4861 §5.2)\n"
+        "udp rx port 5555 -> 4000, 10 bytes: checksum ok (RFC 8200 §8.1)\n");
+    free(t.buf);
+    tep_free(f, b);
+}
+
+/* ARP states: an echo request from an unknown neighbour needs resolution
+ * for the reply (NONE -> INCOMPLETE), the ARP reply completes it. */
+static void test_arp_state_changes(void **state)
+{
+    struct fx *f = *state;
+    struct tr t;
+    uint8_t fr[128];
+    size_t n = mk_echo4(fr, 0xC0000203u, OUR4, 1, 1); /* 192.0.2.3, no entry */
+    tr_on(f, &t, TRACE_ARP, TRACE_FMT_TEXT, TRACE_F_NOTIME);
+    inject(f, fr, n);
+    fx_drain(f); /* the ARP request */
+    /* the ARP reply: 192.0.2.3 is-at 02:00:00:00:00:03 */
+    static const uint8_t m3[6] = {2, 0, 0, 0, 0, 3};
+    uint8_t a[64];
+    memcpy(a, our_mac, 6);
+    memcpy(a + 6, m3, 6);
+    a[12] = 0x08;
+    a[13] = 0x06;
+    struct arp_repr ar = {.op = ARP_OP_REPLY, .spa = 0xC0000203u, .tpa = OUR4};
+    memcpy(ar.sha, m3, 6);
+    memcpy(ar.tha, our_mac, 6);
+    arp_emit(&ar, a + 14);
+    inject(f, a, 14 + ARP_LEN);
+    fx_drain(f); /* the echo reply */
+    assert_string_equal(tr_off(f, &t),
+                        "arp - 192.0.2.3: NONE -> INCOMPLETE (RFC 1122 §2.3.2.2)\n"
+                        "arp - who-has 192.0.2.3 tell 192.0.2.1\n"
+                        "arp - 192.0.2.3: INCOMPLETE -> REACHABLE (RFC 826)\n"
+                        "arp - 192.0.2.3 is-at 02:00:00:00:00:03: sending the waiting packets\n");
+    free(t.buf);
+}
+
+/* NUD: a send to an unknown IPv6 neighbour creates an INCOMPLETE entry. */
+static void test_nud_state_change_json(void **state)
+{
+    struct fx *f = *state;
+    struct tr t;
+    static const uint8_t P3[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x03};
+    struct tep_box *b = tep_bind(f, 4001, UDP_EP_V6);
+    f->now = 5 * SEC;
+    tr_on(f, &t, TRACE_ND, TRACE_FMT_JSON, 0);
+    assert_int_equal(send6(f, b, P3, 5555, "hi", 2, false), UDP_SEND_QUEUED);
+    fx_drain(f);
+    const char *s = tr_off(f, &t);
+    const char *want =
+        "{\"t\":5000000000,\"layer\":\"nd\",\"dir\":\"-\",\"event\":\"nud\","
+        "\"msg\":\"NUD 2001:db8::3: NONE -> INCOMPLETE (RFC 4861 §7.2.2)\","
+        "\"rfc\":\"RFC 4861 §7.2.2\",\"dst\":\"2001:db8::3\",\"from\":\"NONE\","
+        "\"to\":\"INCOMPLETE\"}\n";
+    assert_memory_equal(s, want, strlen(want));
+    free(t.buf);
+    /* let the resolution fail (3 NS, RFC 4861 §7.2.2) so the packet is freed */
+    for (int i = 0; i < 5; i++) {
+        f->now += SEC;
+        stack_poll(f->st, f->now);
+    }
+    fx_drain(f);
+    assert_int_equal(CNT(f->st, NdResolveFailed), 1);
+    tep_free(f, b);
+}
+
+/* ---- sinks --------------------------------------------------------------------------------- */
+
+static void test_trace_file_from_config(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/wss_trace_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char cfgtext[256];
+    snprintf(cfgtext, sizeof cfgtext,
+             "mac=02:00:00:00:00:01;addr=192.0.2.1/24;trace=ipv4;trace-format=json;trace-file=%s",
+             path);
+    struct wskstack_config *cfg = wskstack_config_new();
+    char err[256];
+    assert_int_equal(wskstack_config_parse(cfg, cfgtext, err, sizeof err), 0);
+    struct wskstack *st = NULL;
+    assert_int_equal(stack_create_on_dev(cfg, memdev_create("tf", 1500), STACK_NO_THREAD, &st,
+                                         err, sizeof err), 0);
+    wskstack_config_free(cfg);
+    assert_int_equal(stack_trace_mask(st), TRACE_IPV4);
+    stack_set_clock(st, NULL, NULL);
+    stack_drop(st, CNT_IpInAddrErrors, "ipv4", "not ours (RFC 1122 §3.2.1.3)");
+    stack_drop(st, CNT_UdpNoPorts, "udp", "not traced");
+    /* flushed per line: readable before the stack goes away */
+    FILE *in = fopen(path, "r");
+    char line[512] = "";
+    assert_non_null(fgets(line, sizeof line, in));
+    assert_non_null(strstr(line, ",\"layer\":\"ipv4\",\"dir\":\"rx\",\"event\":\"drop\","
+                                 "\"msg\":\"drop IpInAddrErrors: not ours (RFC 1122 §3.2.1.3)\","
+                                 "\"counter\":\"IpInAddrErrors\",\"rfc\":\"RFC 1122 §3.2.1.3\"}\n"));
+    assert_int_equal(strncmp(line, "{\"t\":", 5), 0);
+    assert_null(fgets(line, sizeof line, in));
+    fclose(in);
+    wskstack_destroy(st);
+    unlink(path);
+
+    /* a trace file that cannot be opened fails the creation, naming it */
+    cfg = wskstack_config_new();
+    assert_int_equal(wskstack_config_parse(cfg, "trace=all;trace-file=/nonexistent/dir/t", err,
+                                           sizeof err), 0);
+    st = NULL;
+    assert_int_equal(stack_create_on_dev(cfg, memdev_create("tf2", 1500), STACK_NO_THREAD, &st,
+                                         err, sizeof err), -ENOENT);
+    assert_null(st);
+    assert_string_equal(err, "trace-file: cannot open \"/nonexistent/dir/t\": No such file or directory");
+    wskstack_config_free(cfg);
+}
+
+/* Lines written by several threads at once never interleave. */
+struct thr_arg {
+    struct wskstack *st;
+    int id;
+};
+static void *thr_main(void *p)
+{
+    struct thr_arg *a = p;
+    for (int i = 0; i < 500; i++)
+        TRACE(a->st, TL_UDP, TD_TX, "x", "thread %d line %03d end", a->id, i);
+    return NULL;
+}
+
+static void test_threads_do_not_interleave(void **state)
+{
+    struct fx *f = *state;
+    struct tr t;
+    tr_on(f, &t, TRACE_UDP, TRACE_FMT_TEXT, TRACE_F_NOTIME);
+    pthread_t th[4];
+    struct thr_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (struct thr_arg){f->st, i};
+        assert_int_equal(pthread_create(&th[i], NULL, thr_main, &args[i]), 0);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    const char *s = tr_off(f, &t);
+    unsigned lines = 0;
+    for (const char *p = s; *p; lines++) {
+        const char *e = strchr(p, '\n');
+        assert_non_null(e);
+        int id, n;
+        char end[8];
+        assert_int_equal(sscanf(p, "udp tx thread %d line %d %3s", &id, &n, end), 3);
+        assert_string_equal(end, "end");
+        assert_int_equal((int)(e - p), (int)strlen("udp tx thread 0 line 000 end"));
+        p = e + 1;
+    }
+    assert_int_equal(lines, 2000);
+    free(t.buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_layers),
+        cmocka_unit_test_setup_teardown(test_off_evaluates_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_format, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_format, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_line_is_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layer_filter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ping4_decisions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ping4_json_fields, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_checksum_drop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ping6_decisions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_udp6_decisions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_arp_state_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nud_state_change_json, setup, teardown),
+        cmocka_unit_test(test_trace_file_from_config),
+        cmocka_unit_test_setup_teardown(test_threads_do_not_interleave, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
