@@ -74,6 +74,13 @@ static void wsk_cqe_run(struct wsk_provider *prov, struct wsk_cqe *e)
     void (*release)(struct wsk_cqe *) = e->release;
     (void)prov;
 
+    if (irp == NULL) {
+        /* Work in the queue's order (event callbacks, wsk_impl.h): e may
+         * be queued again from inside, so it is not touched afterwards. */
+        e->work(e);
+        return;
+    }
+
     irp->IoStatus.Status = e->status;
     irp->IoStatus.Information = e->info;
     IoCompleteRequest(irp, IO_NO_INCREMENT);

@@ -7,10 +7,14 @@
  *   WskSendTo
  *     Irp NULL / no free stack location      -> STATUS_INVALID_PARAMETER, not completed
  *     Buffer NULL, MDL chain shorter than Length, Offset outside the first
- *     MDL, RemoteAddress NULL (fixed addresses are the next issue) or not
+ *     MDL, RemoteAddress NULL with no fixed address set, RemoteAddress not
  *     AF_INET, ControlInfo NULL with a length, a cmsg with cmsg_len < 16
- *     or past ControlInfoLength, an IP_PKTINFO cmsg shorter than IN_PKTINFO
+ *     or past ControlInfoLength, an IP_PKTINFO cmsg shorter than IN_PKTINFO,
+ *     an IP_TOS / IP_ECN cmsg shorter than an INT or out of range
  *                                             -> STATUS_INVALID_PARAMETER
+ *     an IPPROTO_UDP UDP_SEND_MSG_SIZE cmsg   -> STATUS_NOT_SUPPORTED (no USO)
+ *     broadcast destination, no SO_BROADCAST  -> STATUS_ACCESS_DENIED
+ *     IP_DONTFRAGMENT and bigger than the MTU -> STATUS_INVALID_BUFFER_SIZE
  *     Length > 65507                          -> STATUS_INVALID_BUFFER_SIZE (nothing sent)
  *     socket not bound                        -> STATUS_INVALID_DEVICE_STATE
  *     IN_PKTINFO source not one of ours       -> STATUS_INVALID_ADDRESS
@@ -29,13 +33,15 @@
  *     STATUS_SUCCESS (WSK-SPEC 5.6 leaves this open; SUCCESS + MSG_TRUNC is
  *     what Linux recvmsg does).
  *     ControlLength == NULL: ControlInfo and ControlFlags are ignored (DDI).
- *     IP_PKTINFO enabled: one CMSGHDR {WSA_CMSG_LEN(sizeof(IN_PKTINFO)),
- *     IPPROTO_IP, IP_PKTINFO} {ipi_addr = destination address, ipi_ifindex
- *     = the stack's ifindex}; if it does not fit: MSG_CTRUNC and
- *     *ControlLength = 0.
+ *     Control info, in this order, one object per enabled option (see
+ *     wsk_rx_cmsgs): IP_PKTINFO {destination address, the stack's ifindex},
+ *     IP_RECVTOS -> {IPPROTO_IP, IP_TOS, INT tos}, IP_ECN -> {IPPROTO_IP,
+ *     IP_ECN, INT tos & 3}, IP_HOPLIMIT -> {IPPROTO_IP, IP_HOPLIMIT, INT
+ *     ttl}; an object that does not fit is left out whole, MSG_CTRUNC set,
+ *     *ControlLength = the bytes of the objects that fit.
  *     socket not bound -> STATUS_INVALID_DEVICE_STATE; device gone ->
  *     STATUS_FILE_FORCED_CLOSED; cancelled / closed -> STATUS_CANCELLED.
- *   WskSendMessages: STATUS_NOT_SUPPORTED for now (completed).
+ *   WskSendMessages: the policy in wsk_impl.h; statuses as WskSendTo.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -155,9 +161,70 @@ struct wsk_rx_out {
     PULONG ctl_flags;
 };
 
+/* One cmsg {level, type, data} at c (space bytes, zero padded). */
+static void wsk_put_cmsg(uint8_t *c, INT level, INT type, const void *data, size_t len)
+{
+    size_t space = WSA_CMSG_SPACE(len);
+    CMSGHDR h;
+    memset(&h, 0, sizeof(h));
+    h.cmsg_len = WSA_CMSG_LEN(len);
+    h.cmsg_level = level;
+    h.cmsg_type = type;
+    memset(c, 0, space);
+    memcpy(c, &h, sizeof(h));
+    memcpy(c + WSA_CMSGDATA_ALIGN(sizeof(CMSGHDR)), data, len);
+}
+
+/* Receive cmsgs (WSK-SPEC 3.7/3.8, 5.6): IP_PKTINFO {destination address,
+ * arrival ifindex}; IP_RECVTOS -> {IPPROTO_IP, IP_TOS, INT tos byte};
+ * IP_ECN -> {IPPROTO_IP, IP_ECN, INT tos & 3}; IP_HOPLIMIT -> {IPPROTO_IP,
+ * IP_HOPLIMIT, INT ttl}.  Each object takes WSA_CMSG_SPACE bytes; one that
+ * does not fit is left out whole and sets *ctrunc. */
+ULONG wsk_rx_cmsgs(struct wskstack *st, const struct wsk_opts *o, const struct udp_rx_info *info,
+                   uint8_t *ctl, ULONG cap, bool *ctrunc)
+{
+    ULONG off = 0;
+    *ctrunc = false;
+    if (o->pktinfo) {
+        size_t space = WSA_CMSG_SPACE(sizeof(IN_PKTINFO));
+        if (ctl != NULL && cap - off >= space) {
+            IN_PKTINFO pi;
+            memset(&pi, 0, sizeof(pi));
+            wsk_put_be32(&pi.ipi_addr, info->dst.af == IPA_V4 ? info->dst.v4 : 0);
+            pi.ipi_ifindex = stack_ifindex(st);
+            wsk_put_cmsg(ctl + off, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+            off += (ULONG)space;
+        } else {
+            *ctrunc = true;
+        }
+    }
+    struct {
+        bool on;
+        INT type;
+        INT val;
+    } ints[3] = {
+        {o->recvtos, IP_TOS, info->tos},
+        {o->ecn, IP_ECN, info->tos & 3},
+        {o->hoplimit, IP_HOPLIMIT, info->ttl},
+    };
+    for (unsigned i = 0; i < 3; i++) {
+        if (!ints[i].on)
+            continue;
+        size_t space = WSA_CMSG_SPACE(sizeof(INT));
+        if (ctl != NULL && cap - off >= space) {
+            wsk_put_cmsg(ctl + off, IPPROTO_IP, ints[i].type, &ints[i].val, sizeof(INT));
+            off += (ULONG)space;
+        } else {
+            *ctrunc = true;
+        }
+    }
+    return off;
+}
+
 /* Deliver one datagram into a receive's outputs.  Returns bytes copied. */
-static size_t wsk_rx_deliver(struct wskstack *st, const struct wsk_rx_out *o, bool pktinfo,
-                             const uint8_t *data, size_t len, const struct udp_rx_info *info)
+static size_t wsk_rx_deliver(struct wskstack *st, const struct wsk_rx_out *o,
+                             const struct wsk_opts *opts, const uint8_t *data, size_t len,
+                             const struct udp_rx_info *info)
 {
     size_t copied = wsk_mdl_scatter(&o->buf, data, len);
     ULONG flags = 0;
@@ -170,34 +237,28 @@ static size_t wsk_rx_deliver(struct wskstack *st, const struct wsk_rx_out *o, bo
     if (o->remote != NULL)
         wsk_sockaddr_in_put(o->remote, &info->src, info->sport);
     if (o->ctl_len != NULL) {
-        ULONG cap = *o->ctl_len;
-        ULONG written = 0;
-        if (pktinfo) {
-            size_t space = WSA_CMSG_SPACE(sizeof(IN_PKTINFO));
-            if (o->ctl != NULL && cap >= space) {
-                uint8_t *c = (uint8_t *)o->ctl;
-                CMSGHDR h;
-                memset(&h, 0, sizeof(h));
-                h.cmsg_len = WSA_CMSG_LEN(sizeof(IN_PKTINFO));
-                h.cmsg_level = IPPROTO_IP;
-                h.cmsg_type = IP_PKTINFO;
-                IN_PKTINFO pi;
-                memset(&pi, 0, sizeof(pi));
-                wsk_put_be32(&pi.ipi_addr, info->dst.af == IPA_V4 ? info->dst.v4 : 0);
-                pi.ipi_ifindex = stack_ifindex(st);
-                memset(c, 0, space);
-                memcpy(c, &h, sizeof(h));
-                memcpy(c + WSA_CMSGDATA_ALIGN(sizeof(CMSGHDR)), &pi, sizeof(pi));
-                written = (ULONG)space;
-            } else {
-                flags |= MSG_CTRUNC;
-            }
-        }
-        *o->ctl_len = written;
+        bool ctrunc = false;
+        *o->ctl_len = wsk_rx_cmsgs(st, opts, info, (uint8_t *)o->ctl, *o->ctl_len, &ctrunc);
+        if (ctrunc)
+            flags |= MSG_CTRUNC;
         if (o->ctl_flags != NULL)
             *o->ctl_flags = flags;
     }
     return copied;
+}
+
+struct wsk_dgram *wsk_dq_pop_locked(struct wsk_sock *s)
+{
+    struct wsk_dgram *d = s->dq_head;
+    if (d == NULL)
+        return NULL;
+    s->dq_head = d->next;
+    if (s->dq_head == NULL)
+        s->dq_tail = NULL;
+    s->dq_count--;
+    s->dq_bytes -= d->p->len;
+    d->next = NULL;
+    return d;
 }
 
 static void wsk_recvq_unlink(struct wsk_sock *s, struct wsk_op *op)
@@ -249,20 +310,31 @@ static int wsk_udp_rx(struct udp_ep *ep, struct pkt *p, const struct udp_rx_info
         pthread_mutex_unlock(&s->lock);
         return -ENOBUFS;
     }
+    /* SIO_WSK_SET_REMOTE_ADDRESS: only the fixed remote is accepted (DDI
+     * WskSendTo / sio-wsk-set-remote-address); -EPERM -> UdpInErrors. */
+    if (s->has_remote &&
+        !(ip_addr_eq(&info->src, &s->remote) && info->sport == s->rport)) {
+        s->stat_filtered++;
+        pthread_mutex_unlock(&s->lock);
+        return -EPERM;
+    }
     /* The first pending receive whose cancel routine we can take back;
-     * NULL from IoSetCancelRoutine means a cancellation owns that IRP. */
+     * NULL from IoSetCancelRoutine means a cancellation owns that IRP.
+     * Pending receives take precedence over the event (DDI
+     * WskReceiveFromEvent). */
     for (struct wsk_op *op = s->recvq_head; op != NULL; op = op->next) {
         if (IoSetCancelRoutine(op->irp, NULL) == NULL)
             continue;
         struct wsk_rx_out o = {op->buf, op->remote, op->ctl_len, op->ctl, op->ctl_flags};
-        size_t n = wsk_rx_deliver(st, &o, s->pktinfo, pkt_data(p), p->len, info);
+        size_t n = wsk_rx_deliver(st, &o, &s->o, pkt_data(p), p->len, info);
         wsk_recv_finish_locked(s, op, STATUS_SUCCESS, n);
         pthread_mutex_unlock(&s->lock);
         pkt_free(st, p);
         return 0;
     }
-    /* Nobody waiting: queue it, bounded (UdpRcvbufErrors when full). */
-    if (s->dq_count >= WSK_RCVQ_MAX_DGRAMS || s->dq_bytes + p->len > s->rcvbuf) {
+    /* Nobody waiting: queue it, bounded (UdpRcvbufErrors when full); the
+     * event (if on) is indicated from the queue on the completion queue. */
+    if (s->dq_count >= WSK_RCVQ_MAX_DGRAMS || s->dq_bytes + p->len > s->o.rcvbuf) {
         pthread_mutex_unlock(&s->lock);
         return -ENOBUFS;
     }
@@ -281,6 +353,8 @@ static int wsk_udp_rx(struct udp_ep *ep, struct pkt *p, const struct udp_rx_info
     s->dq_tail = d;
     s->dq_count++;
     s->dq_bytes += p->len;
+    s->ev_wait_new = false; /* a new arrival: indicate again (static) */
+    wsk_event_kick_locked(s);
     pthread_mutex_unlock(&s->lock);
     return 0;
 }
@@ -311,17 +385,12 @@ NTSTATUS WSKAPI wsk_receive_from(PWSK_SOCKET Socket, PWSK_BUF Buffer, ULONG Flag
         return wsk_complete_sync(prov, &s->cq, Irp, status, 0);
     }
 
-    struct wsk_dgram *d = s->dq_head;
+    struct wsk_dgram *d = wsk_dq_pop_locked(s);
     if (d != NULL) {
         /* A datagram is waiting: the result is known now. */
-        s->dq_head = d->next;
-        if (s->dq_head == NULL)
-            s->dq_tail = NULL;
-        s->dq_count--;
-        s->dq_bytes -= d->p->len;
-        bool pktinfo = s->pktinfo;
+        struct wsk_opts opts = s->o;
         pthread_mutex_unlock(&s->lock);
-        size_t n = wsk_rx_deliver(st, &o, pktinfo, pkt_data(d->p), d->p->len, &d->info);
+        size_t n = wsk_rx_deliver(st, &o, &opts, pkt_data(d->p), d->p->len, &d->info);
         pkt_free(st, d->p);
         free(d);
         return wsk_complete_sync(prov, &s->cq, Irp, STATUS_SUCCESS, n);
@@ -411,13 +480,21 @@ static void wsk_send_done(struct tx_req *r, int err)
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Walk the control messages (WSA_CMSG_* rules, WSK-SPEC 3.7). */
+/* Walk the control messages (WSA_CMSG_* rules, WSK-SPEC 3.7).
+ *   IP_PKTINFO (IN_PKTINFO)  source address (0 = by route) and ifindex
+ *   IP_TOS (INT 0..255)      the TOS byte of this datagram (MsQuic)
+ *   IP_ECN (INT 0..3)        the ECN bits, DSCP from IP_TOS/the option
+ *   IPPROTO_UDP UDP_SEND_MSG_SIZE -> STATUS_NOT_SUPPORTED (no USO; MsQuic
+ *                            only sends it after its option probe, which
+ *                            fails)
+ *   zero-length and unknown cmsgs: skipped (WireGuard's trailer). */
 static NTSTATUS wsk_send_cmsgs(const uint8_t *ctl, ULONG len, struct udp_send_args *a)
 {
     if (len == 0)
         return STATUS_SUCCESS;
     if (ctl == NULL)
         return STATUS_INVALID_PARAMETER;
+    int ecn = -1;
     size_t off = 0;
     while (off + sizeof(CMSGHDR) <= len) {
         CMSGHDR h;
@@ -426,18 +503,33 @@ static NTSTATUS wsk_send_cmsgs(const uint8_t *ctl, ULONG len, struct udp_send_ar
             return STATUS_INVALID_PARAMETER;
         size_t data_off = WSA_CMSGDATA_ALIGN(sizeof(CMSGHDR));
         size_t data_len = h.cmsg_len > data_off ? h.cmsg_len - data_off : 0;
+        const uint8_t *data = ctl + off + data_off;
         if (h.cmsg_level == IPPROTO_IP && h.cmsg_type == IP_PKTINFO) {
             IN_PKTINFO pi;
             if (data_len < sizeof(pi))
                 return STATUS_INVALID_PARAMETER;
-            memcpy(&pi, ctl + off + data_off, sizeof(pi));
+            memcpy(&pi, data, sizeof(pi));
             uint32_t src = wsk_be32(&pi.ipi_addr);
             a->src = src != 0 ? ip4(src) : (struct ip_addr){.af = IPA_NONE};
             a->ifindex = pi.ipi_ifindex;
+        } else if (h.cmsg_level == IPPROTO_IP && (h.cmsg_type == IP_TOS || h.cmsg_type == IP_ECN)) {
+            INT v;
+            if (data_len < sizeof(v))
+                return STATUS_INVALID_PARAMETER;
+            memcpy(&v, data, sizeof(v));
+            if (v < 0 || v > (h.cmsg_type == IP_TOS ? 255 : 3))
+                return STATUS_INVALID_PARAMETER;
+            if (h.cmsg_type == IP_TOS)
+                a->tos = v;
+            else
+                ecn = v;
+        } else if (h.cmsg_level == IPPROTO_UDP && h.cmsg_type == UDP_SEND_MSG_SIZE) {
+            return STATUS_NOT_SUPPORTED;
         }
-        /* zero-length and unknown cmsgs: skipped (WireGuard, WSK-SPEC 3.7) */
         off += WSA_CMSGHDR_ALIGN(h.cmsg_len);
     }
+    if (ecn >= 0)
+        a->tos = ((a->tos < 0 ? 0 : a->tos) & ~3) | ecn;
     return STATUS_SUCCESS;
 }
 
@@ -480,6 +572,44 @@ static NTSTATUS wsk_send_fail_locked(struct wsk_sock *s, struct wsk_op *op, PIRP
     return wsk_complete_sync(s->prov, &s->cq, irp, status, 0);
 }
 
+/* The destination, the socket's send options and the caller's cmsgs, all
+ * read during the call (WSK-SPEC 5.2).  RemoteAddress NULL: the fixed
+ * REMOTE address, else the SENDTO address, else STATUS_INVALID_PARAMETER
+ * (WSK-SPEC 5.5).  A broadcast destination without SO_BROADCAST ->
+ * STATUS_ACCESS_DENIED (WSAEACCES, as Winsock's sendto). */
+static NTSTATUS wsk_send_args(struct wsk_sock *s, PSOCKADDR RemoteAddress, ULONG ctl_len,
+                              PCMSGHDR ctl, struct udp_send_args *a)
+{
+    memset(a, 0, sizeof(*a));
+    pthread_mutex_lock(&s->lock);
+    struct wsk_opts o = s->o;
+    bool have = false;
+    if (RemoteAddress == NULL && s->has_remote) {
+        a->dst = s->remote;
+        a->dport = s->rport;
+        have = true;
+    } else if (RemoteAddress == NULL && s->has_sendto) {
+        a->dst = s->sendto;
+        a->dport = s->sport;
+        have = true;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (RemoteAddress != NULL)
+        have = wsk_sockaddr_in_get(RemoteAddress, &a->dst, &a->dport);
+    if (!have)
+        return STATUS_INVALID_PARAMETER;
+    a->ttl = o.ttl;
+    a->tos = o.tos;
+    a->df = o.df;
+    a->ifindex = o.unicast_if;
+    NTSTATUS status = wsk_send_cmsgs((const uint8_t *)ctl, ctl_len, a);
+    if (!NT_SUCCESS(status))
+        return status;
+    if (!o.broadcast && a->dst.af == IPA_V4 && ipv4_is_broadcast(s->prov->st, a->dst.v4))
+        return STATUS_ACCESS_DENIED;
+    return STATUS_SUCCESS;
+}
+
 NTSTATUS WSKAPI wsk_send_to(PWSK_SOCKET Socket, PWSK_BUF Buffer, ULONG Flags,
                             PSOCKADDR RemoteAddress, ULONG ControlInfoLength,
                             PCMSGHDR ControlInfo, PIRP Irp)
@@ -493,16 +623,13 @@ NTSTATUS WSKAPI wsk_send_to(PWSK_SOCKET Socket, PWSK_BUF Buffer, ULONG Flags,
     /* Everything the caller passed is read now (clients build the address
      * and the cmsgs on their stack and do not wait). */
     struct udp_send_args a;
-    memset(&a, 0, sizeof(a));
-    a.ttl = -1;
-    a.tos = -1;
     NTSTATUS status = STATUS_SUCCESS;
-    if (Buffer == NULL || !wsk_sockaddr_in_get(RemoteAddress, &a.dst, &a.dport))
+    if (Buffer == NULL)
         status = STATUS_INVALID_PARAMETER;
-    else if (Buffer->Length > WSK_MAX_UDP4_PAYLOAD)
-        status = STATUS_INVALID_BUFFER_SIZE;
     else
-        status = wsk_send_cmsgs((const uint8_t *)ControlInfo, ControlInfoLength, &a);
+        status = wsk_send_args(s, RemoteAddress, ControlInfoLength, ControlInfo, &a);
+    if (NT_SUCCESS(status) && Buffer->Length > WSK_MAX_UDP4_PAYLOAD)
+        status = STATUS_INVALID_BUFFER_SIZE;
     struct iovec iov_stack[WSK_IOV_STACK];
     struct iovec *iov = iov_stack;
     unsigned iovcnt = 0;
@@ -563,6 +690,45 @@ NTSTATUS WSKAPI wsk_send_to(PWSK_SOCKET Socket, PWSK_BUF Buffer, ULONG Flags,
     return STATUS_PENDING;
 }
 
+/* ---- WskSendMessages ------------------------------------------------------------------- */
+/* All subs that will ever run have a result: the op's result is the first
+ * failure in list order (WSK-SPEC 5.8 policy, wsk_impl.h).  s->lock held. */
+static void wsk_msend_settle_locked(struct wsk_sock *s, struct wsk_op *op)
+{
+    if (!op->submitted || op->sub_left > 0 || op->ready)
+        return;
+    NTSTATUS status = STATUS_SUCCESS;
+    ULONG_PTR bytes = 0;
+    for (unsigned i = 0; i < op->nsub; i++) {
+        struct wsk_sub *sb = &op->subs[i];
+        if (sb->status == STATUS_PENDING)
+            break; /* never sent: the list stopped before it */
+        if (!NT_SUCCESS(sb->status)) {
+            status = sb->status;
+            break;
+        }
+        bytes += sb->len;
+    }
+    op->ready = true;
+    op->cqe.status = status;
+    op->cqe.info = bytes;
+    wsk_send_flush_locked(s);
+}
+
+/* tx_req->done of one datagram of a WskSendMessages. */
+static void wsk_sub_done(struct tx_req *r, int err)
+{
+    struct wsk_sub *sb = CONTAINING_RECORD(r, struct wsk_sub, txr);
+    struct wsk_op *op = sb->op;
+    struct wsk_sock *s = op->sock;
+    pthread_mutex_lock(&s->lock);
+    sb->status = err == 0 ? STATUS_SUCCESS : wsk_errno_status(err);
+    sb->queued = false;
+    op->sub_left--;
+    wsk_msend_settle_locked(s, op);
+    pthread_mutex_unlock(&s->lock);
+}
+
 NTSTATUS WSKAPI wsk_send_messages(PWSK_SOCKET Socket, PWSK_BUF_LIST BufferList, ULONG Flags,
                                   PSOCKADDR RemoteAddress, ULONG ControlInfoLength,
                                   PCMSGHDR ControlInfo, PIRP Irp)
@@ -570,8 +736,134 @@ NTSTATUS WSKAPI wsk_send_messages(PWSK_SOCKET Socket, PWSK_BUF_LIST BufferList, 
     struct wsk_sock *s = wsk_sock_of(Socket);
     if (s == NULL || !wsk_irp_take(Irp))
         return STATUS_INVALID_PARAMETER;
+    struct wsk_provider *prov = s->prov;
+    struct wskstack *st = prov->st;
+
+    /* Capture: destination, options, cmsgs, and every descriptor, now. */
+    struct udp_send_args a;
+    NTSTATUS status = BufferList == NULL
+                          ? STATUS_INVALID_PARAMETER
+                          : wsk_send_args(s, RemoteAddress, ControlInfoLength, ControlInfo, &a);
+    unsigned n = 0;
+    if (NT_SUCCESS(status)) {
+        for (PWSK_BUF_LIST l = BufferList; l != NULL; l = l->Next) {
+            if (l->Buffer.Length > WSK_MAX_UDP4_PAYLOAD)
+                status = STATUS_INVALID_BUFFER_SIZE; /* nothing is sent */
+            n++;
+        }
+    }
+    WSK_BUF *bufs = NULL;
+    struct wsk_op *op = NULL;
+    if (NT_SUCCESS(status)) {
+        bufs = malloc(sizeof(*bufs) * n);
+        op = calloc(1, sizeof(*op) + sizeof(struct wsk_sub) * n);
+        if (bufs == NULL || op == NULL)
+            status = STATUS_INSUFFICIENT_RESOURCES;
+    }
+    if (NT_SUCCESS(status)) {
+        unsigned i = 0;
+        for (PWSK_BUF_LIST l = BufferList; l != NULL; l = l->Next)
+            bufs[i++] = l->Buffer;
+        /* Every MDL chain must cover its Length before anything leaves. */
+        for (i = 0; i < n && NT_SUCCESS(status); i++) {
+            struct iovec iov_stack[WSK_IOV_STACK];
+            struct iovec *iov = iov_stack;
+            unsigned cnt = 0;
+            status = wsk_mdl_gather(&bufs[i], &iov, &cnt);
+            if (iov != iov_stack)
+                free(iov);
+        }
+    }
+    if (op != NULL) {
+        op->sock = s;
+        op->irp = Irp;
+        op->cqe.irp = Irp;
+        op->cqe.release = wsk_op_release;
+        op->nsub = n;
+        op->subs = (struct wsk_sub *)(op + 1);
+        for (unsigned i = 0; i < n; i++) {
+            op->subs[i].op = op;
+            op->subs[i].len = bufs[i].Length;
+            op->subs[i].status = STATUS_PENDING;
+            op->subs[i].txr.done = wsk_sub_done;
+        }
+    }
+
     pthread_mutex_lock(&s->lock);
-    return wsk_send_fail_locked(s, NULL, Irp, STATUS_NOT_SUPPORTED);
+    if (NT_SUCCESS(status)) {
+        if (s->gone || stack_dev_gone(st))
+            status = STATUS_FILE_FORCED_CLOSED;
+        else if (!s->bound || s->closing)
+            status = STATUS_INVALID_DEVICE_STATE;
+    }
+    if (!NT_SUCCESS(status)) {
+        free(op);
+        free(bufs);
+        return wsk_send_fail_locked(s, NULL, Irp, status);
+    }
+    if (s->sendq_tail)
+        s->sendq_tail->next = op;
+    else
+        s->sendq_head = op;
+    s->sendq_tail = op;
+    pthread_mutex_unlock(&s->lock);
+
+    /* In list order; stop at the first immediate failure. */
+    NTSTATUS first_err = STATUS_SUCCESS;
+    unsigned sent = 0;
+    for (unsigned i = 0; i < n; i++) {
+        struct wsk_sub *sb = &op->subs[i];
+        struct iovec iov_stack[WSK_IOV_STACK];
+        struct iovec *iov = iov_stack;
+        unsigned cnt = 0;
+        status = wsk_mdl_gather(&bufs[i], &iov, &cnt); /* checked above */
+        int rc = -EINVAL;
+        if (NT_SUCCESS(status)) {
+            pthread_mutex_lock(&s->lock);
+            op->sub_left++; /* done() may run before udp_send returns */
+            pthread_mutex_unlock(&s->lock);
+            a.iov = iov;
+            a.iovcnt = cnt;
+            a.len = bufs[i].Length;
+            a.req = &sb->txr;
+            rc = udp_send(st, &s->ep, &a);
+            pthread_mutex_lock(&s->lock);
+            if (rc == UDP_SEND_DONE) {
+                sb->status = STATUS_SUCCESS;
+                op->sub_left--;
+            } else if (rc < 0) {
+                sb->status = wsk_errno_status(rc);
+                op->sub_left--;
+            } else if (sb->status == STATUS_PENDING) {
+                sb->queued = true; /* done() reports, close may cancel */
+            }
+            pthread_mutex_unlock(&s->lock);
+        } else {
+            sb->status = status;
+        }
+        if (iov != iov_stack)
+            free(iov);
+        if (rc < 0) {
+            first_err = sb->status;
+            break;
+        }
+        sent++;
+    }
+    free(bufs);
+
+    pthread_mutex_lock(&s->lock);
+    if (sent == 0) {
+        /* The first datagram failed before anything left: an immediate
+         * failure, as WskSendTo reports it. */
+        op->submitted = true;
+        return wsk_send_fail_locked(s, op, Irp, first_err);
+    }
+    IoMarkIrpPending(Irp); /* before the completion can be queued */
+    op->armed = true;
+    op->submitted = true;
+    wsk_msend_settle_locked(s, op);
+    pthread_mutex_unlock(&s->lock);
+    return STATUS_PENDING;
 }
 
 /* ---- close ----------------------------------------------------------------------------- */
@@ -589,15 +881,29 @@ void wsk_dgram_cancel_all(struct wsk_sock *s)
      * tx_req_cancel).  The op is held so that its memory outlives the call
      * even if done() with the real result wins the race. */
     for (;;) {
-        struct wsk_op *op = s->sendq_head;
-        while (op != NULL && !(op->txq && !op->ready && !op->cancel_tried))
-            op = op->next;
+        struct wsk_op *op = NULL;
+        struct tx_req *r = NULL;
+        for (struct wsk_op *o = s->sendq_head; o != NULL && r == NULL; o = o->next) {
+            if (o->nsub == 0 && o->txq && !o->ready && !o->cancel_tried) {
+                o->cancel_tried = true;
+                r = &o->txr;
+            }
+            /* WskSendMessages: each datagram still waiting for ARP */
+            for (unsigned i = 0; i < o->nsub && r == NULL; i++) {
+                struct wsk_sub *sb = &o->subs[i];
+                if (sb->queued && !sb->cancel_tried) {
+                    sb->cancel_tried = true;
+                    r = &sb->txr;
+                }
+            }
+            if (r != NULL)
+                op = o;
+        }
         if (op == NULL)
             break;
-        op->cancel_tried = true;
         op->hold++;
         pthread_mutex_unlock(&s->lock);
-        tx_req_cancel(st, &op->txr);
+        tx_req_cancel(st, r);
         pthread_mutex_lock(&s->lock);
         op->hold--;
         if (op->hold == 0 && op->completed) {

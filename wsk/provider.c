@@ -32,8 +32,15 @@
  *   WskControlClient: WSK_TRANSPORT_LIST_QUERY (one entry: AF_INET,
  *     SOCK_DGRAM, IPPROTO_UDP; too small a buffer -> STATUS_BUFFER_OVERFLOW
  *     with the size needed), WSK_TDI_BEHAVIOR (accepted, ignored) ->
- *     STATUS_SUCCESS; everything else (incl. WSK_SET_STATIC_EVENT_CALLBACKS,
- *     the next issue) -> STATUS_NOT_SUPPORTED.
+ *     STATUS_SUCCESS; WSK_SET_STATIC_EVENT_CALLBACKS: a
+ *     WSK_EVENT_CALLBACK_CONTROL with NpiId = &NPI_WSK_INTERFACE_ID and a
+ *     non-empty mask of event bits (no WSK_EVENT_DISABLE) -> STATUS_SUCCESS,
+ *     the mask replaces an earlier one; bad input ->
+ *     STATUS_INVALID_PARAMETER; after the registration created a socket ->
+ *     STATUS_INVALID_DEVICE_STATE (DOCS: before any socket).  Sockets
+ *     created afterwards get the bits of their category (datagram:
+ *     WSK_EVENT_RECEIVE_FROM, if their client dispatch has the callback);
+ *     these cannot be disabled.  Everything else -> STATUS_NOT_SUPPORTED.
  *   WskSocketConnect, WskGetAddressInfo, WskGetNameInfo -> STATUS_NOT_SUPPORTED.
  */
 #include <errno.h>
@@ -185,11 +192,14 @@ WSKSTACK_API NTSTATUS WsksRegisterOnStack(struct wskstack *st, PWSK_CLIENT_NPI W
     return STATUS_SUCCESS;
 }
 
-void wsk_reg_socket_add(struct wsk_reg *reg)
+ULONG wsk_reg_socket_add(struct wsk_reg *reg)
 {
     pthread_mutex_lock(&reg->lock);
     reg->sockets++;
+    reg->sockets_created++;
+    ULONG ev = reg->static_events;
     pthread_mutex_unlock(&reg->lock);
+    return ev;
 }
 
 void wsk_reg_socket_del(struct wsk_reg *reg)
@@ -455,6 +465,27 @@ static NTSTATUS WSKAPI wsk_control_client(PWSK_CLIENT Client, ULONG ControlCode,
     case WSK_TDI_BEHAVIOR:
         status = STATUS_SUCCESS; /* deprecated; nothing to bypass here */
         break;
+    case WSK_SET_STATIC_EVENT_CALLBACKS: {
+        /* DOCS wsk-set-static-event-callbacks: before any socket of the
+         * client exists; the mask may hold bits of several categories. */
+        struct wsk_reg *reg = (struct wsk_reg *)Client;
+        ULONG mask = 0;
+        const ULONG known = WSK_EVENT_SEND_BACKLOG | WSK_EVENT_RECEIVE | WSK_EVENT_DISCONNECT |
+                            WSK_EVENT_RECEIVE_FROM | WSK_EVENT_ACCEPT;
+        if (!wsk_event_ctl_get(InputSize, InputBuffer, &mask) || mask == 0 || (mask & ~known)) {
+            status = STATUS_INVALID_PARAMETER;
+            break;
+        }
+        pthread_mutex_lock(&reg->lock);
+        if (reg->sockets_created > 0) {
+            status = STATUS_INVALID_DEVICE_STATE;
+        } else {
+            reg->static_events = mask;
+            status = STATUS_SUCCESS;
+        }
+        pthread_mutex_unlock(&reg->lock);
+        break;
+    }
     default:
         break;
     }

@@ -21,20 +21,46 @@
  *     device gone                           -> STATUS_FILE_FORCED_CLOSED
  *   WskGetLocalAddress: unbound -> STATUS_INVALID_DEVICE_STATE; wildcard
  *     bound -> 0.0.0.0 and the port.
- *   WskControlSocket
- *     WskSetOption/WskGetOption IPPROTO_IP IP_PKTINFO (ULONG boolean),
- *     SOL_SOCKET SO_RCVBUF (ULONG bytes: the receive queue's byte bound; the
- *     64-datagram bound stays) -> STATUS_SUCCESS
- *     input shorter than a ULONG -> STATUS_INVALID_PARAMETER; output shorter
- *     -> STATUS_BUFFER_TOO_SMALL
- *     SO_WSK_EVENT_CALLBACK, every WskIoctl (SIO_WSK_*), every other option
- *     -> STATUS_NOT_SUPPORTED (event callbacks and fixed addresses are the
- *     next issue); RequestType >= WskControlMax -> STATUS_INVALID_PARAMETER
+ *   WskControlSocket (WSK-SPEC 5.11; basic and datagram sockets alike)
+ *     Every value is a ULONG in and out (Information/OutputSizeReturned = 4).
+ *     SOL_SOCKET   SO_RCVBUF (0..INT_MAX bytes, default 262144: the receive
+ *                  queue's byte bound; the 64-datagram bound stays),
+ *                  SO_BROADCAST (bool; a send to the limited or a directed
+ *                  broadcast without it -> STATUS_ACCESS_DENIED),
+ *                  SO_REUSEADDR / SO_EXCLUSIVEADDRUSE (bool, applied at
+ *                  bind: UDP_EP_REUSEADDR / UDP_EP_EXCLUSIVE; after bind ->
+ *                  STATUS_INVALID_DEVICE_STATE; turning one on while the
+ *                  other is on -> STATUS_INVALID_PARAMETER)
+ *     IPPROTO_IP   IP_PKTINFO, IP_RECVTOS (= IP_RECVTCLASS 40), IP_ECN,
+ *                  IP_HOPLIMIT (= IP_RECVTTL 21): bools adding receive
+ *                  cmsgs (dgram.c); IP_RECVERR: bool, accepted and stored,
+ *                  no ICMP error is ever delivered; IP_DONTFRAGMENT: bool,
+ *                  DF on every datagram (too big for the MTU ->
+ *                  STATUS_INVALID_BUFFER_SIZE); IP_TOS 0..255 (default 0);
+ *                  IP_TTL 1..255 (default 64; 0 is refused: we never send
+ *                  TTL 0); IP_UNICAST_IF: the interface index in NETWORK
+ *                  byte order (Winsock), 0 or the stack's index
+ *     IPPROTO_IPV6 IPV6_V6ONLY (default 1), IPV6_PKTINFO, IPV6_RECVTCLASS,
+ *                  IPV6_ECN, IPV6_HOPLIMIT, IPV6_RECVERR, IPV6_DONTFRAG,
+ *                  IPV6_TCLASS, IPV6_UNICAST_HOPS (default 64),
+ *                  IPV6_UNICAST_IF (host order): stored and returned only,
+ *                  until IPv6 datagram sockets exist
+ *     out of range / an ifindex not the stack's / input shorter than a
+ *     ULONG -> STATUS_INVALID_PARAMETER; output shorter ->
+ *     STATUS_BUFFER_TOO_SMALL
+ *     IPPROTO_UDP UDP_SEND_MSG_SIZE / UDP_RECV_MAX_COALESCED_SIZE (USO/URO),
+ *     and every option not listed -> STATUS_NOT_SUPPORTED
+ *     SO_WSK_EVENT_CALLBACK -> event.c
+ *     WskIoctl SIO_WSK_SET_REMOTE_ADDRESS / SIO_WSK_SET_SENDTO_ADDRESS -> see
+ *     "Fixed addresses" in wsk_impl.h; every other IOCTL ->
+ *     STATUS_NOT_SUPPORTED; RequestType >= WskControlMax ->
+ *     STATUS_INVALID_PARAMETER.
  *     Without an IRP the result is returned inline (nothing to complete).
  *   WskCloseSocket: see "Close" in wsk_impl.h; Irp NULL ->
  *     STATUS_INVALID_PARAMETER (the socket stays open).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +108,10 @@ static NTSTATUS WSKAPI wsk_bind(PWSK_SOCKET Socket, PSOCKADDR LocalAddress, ULON
     } else {
         /* sock->lock -> st->lock is the documented order; udp_bind calls
          * no endpoint callback. */
+        if (s->o.reuseaddr)
+            s->ep.flags |= UDP_EP_REUSEADDR;
+        if (s->o.exclusive)
+            s->ep.flags |= UDP_EP_EXCLUSIVE;
         int rc = udp_bind(s->prov->st, &s->ep, &addr, port);
         if (rc == 0) {
             s->bound = true;
@@ -115,6 +145,154 @@ static NTSTATUS WSKAPI wsk_get_local_address(PWSK_SOCKET Socket, PSOCKADDR Local
 }
 
 /* ---- WskControlSocket ----------------------------------------------------------------- */
+/* The options of WSK-SPEC 5.11, each a ULONG (DWORD) in and out. */
+enum wsk_optkind {
+    WSK_OPT_BOOL,       /* bool: 0 = off, anything else = on (get: 0/1) */
+    WSK_OPT_BYTE,       /* int 0..255 (IP_TOS, IPV6_TCLASS) */
+    WSK_OPT_HOPS,       /* int 1..255 (IP_TTL, IPV6_UNICAST_HOPS; we never send TTL 0) */
+    WSK_OPT_IF_NET,     /* uint32 ifindex, network byte order in the ULONG
+                           (Winsock IP_UNICAST_IF); 0 or the stack's */
+    WSK_OPT_IF_HOST,    /* uint32 ifindex, host order (IPV6_UNICAST_IF) */
+    WSK_OPT_RCVBUF,     /* uint32 0..INT_MAX */
+    WSK_OPT_ADDRUSE,    /* bool, before bind only (SO_REUSEADDR/EXCLUSIVEADDRUSE) */
+};
+struct wsk_optdesc {
+    ULONG level, code;
+    enum wsk_optkind kind;
+    size_t off;         /* in struct wsk_opts */
+};
+#define WSK_OPT(l, c, k, f) {(ULONG)(l), (ULONG)(c), k, offsetof(struct wsk_opts, f)}
+static const struct wsk_optdesc wsk_optab[] = {
+    WSK_OPT(SOL_SOCKET, SO_RCVBUF, WSK_OPT_RCVBUF, rcvbuf),
+    WSK_OPT(SOL_SOCKET, SO_BROADCAST, WSK_OPT_BOOL, broadcast),
+    WSK_OPT(SOL_SOCKET, SO_REUSEADDR, WSK_OPT_ADDRUSE, reuseaddr),
+    WSK_OPT(SOL_SOCKET, SO_EXCLUSIVEADDRUSE, WSK_OPT_ADDRUSE, exclusive),
+    WSK_OPT(IPPROTO_IP, IP_PKTINFO, WSK_OPT_BOOL, pktinfo),
+    WSK_OPT(IPPROTO_IP, IP_RECVTOS, WSK_OPT_BOOL, recvtos),
+    WSK_OPT(IPPROTO_IP, IP_ECN, WSK_OPT_BOOL, ecn),
+    WSK_OPT(IPPROTO_IP, IP_HOPLIMIT, WSK_OPT_BOOL, hoplimit),
+    WSK_OPT(IPPROTO_IP, IP_RECVERR, WSK_OPT_BOOL, recverr),
+    WSK_OPT(IPPROTO_IP, IP_DONTFRAGMENT, WSK_OPT_BOOL, df),
+    WSK_OPT(IPPROTO_IP, IP_TOS, WSK_OPT_BYTE, tos),
+    WSK_OPT(IPPROTO_IP, IP_TTL, WSK_OPT_HOPS, ttl),
+    WSK_OPT(IPPROTO_IP, IP_UNICAST_IF, WSK_OPT_IF_NET, unicast_if),
+    WSK_OPT(IPPROTO_IPV6, IPV6_V6ONLY, WSK_OPT_BOOL, v6only),
+    WSK_OPT(IPPROTO_IPV6, IPV6_PKTINFO, WSK_OPT_BOOL, v6pktinfo),
+    WSK_OPT(IPPROTO_IPV6, IPV6_RECVTCLASS, WSK_OPT_BOOL, v6recvtclass),
+    WSK_OPT(IPPROTO_IPV6, IPV6_ECN, WSK_OPT_BOOL, v6ecn),
+    WSK_OPT(IPPROTO_IPV6, IPV6_HOPLIMIT, WSK_OPT_BOOL, v6hoplimit),
+    WSK_OPT(IPPROTO_IPV6, IPV6_RECVERR, WSK_OPT_BOOL, v6recverr),
+    WSK_OPT(IPPROTO_IPV6, IPV6_DONTFRAG, WSK_OPT_BOOL, v6df),
+    WSK_OPT(IPPROTO_IPV6, IPV6_TCLASS, WSK_OPT_BYTE, v6tclass),
+    WSK_OPT(IPPROTO_IPV6, IPV6_UNICAST_HOPS, WSK_OPT_HOPS, v6hops),
+    WSK_OPT(IPPROTO_IPV6, IPV6_UNICAST_IF, WSK_OPT_IF_HOST, v6unicast_if),
+};
+
+void wsk_opts_default(struct wsk_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->ttl = WSK_DEFAULT_TTL;
+    o->v6hops = WSK_DEFAULT_TTL;
+    o->tos = 0;
+    o->v6tclass = 0;
+    o->v6only = true; /* Windows' default for AF_INET6 sockets */
+    o->rcvbuf = WSK_RCVQ_DEFAULT_BYTES;
+}
+
+static const struct wsk_optdesc *wsk_opt_find(ULONG level, ULONG code)
+{
+    for (size_t i = 0; i < sizeof(wsk_optab) / sizeof(wsk_optab[0]); i++)
+        if (wsk_optab[i].level == level && wsk_optab[i].code == code)
+            return &wsk_optab[i];
+    return NULL;
+}
+
+static NTSTATUS wsk_opt_set(struct wsk_sock *s, const struct wsk_optdesc *d, ULONG v)
+{
+    uint8_t *f = (uint8_t *)&s->o + d->off;
+    uint32_t ifx = 0;
+    switch (d->kind) {
+    case WSK_OPT_BYTE:
+        if (v > 255)
+            return STATUS_INVALID_PARAMETER;
+        break;
+    case WSK_OPT_HOPS:
+        if (v < 1 || v > 255)
+            return STATUS_INVALID_PARAMETER;
+        break;
+    case WSK_OPT_RCVBUF:
+        if ((LONG)v < 0)
+            return STATUS_INVALID_PARAMETER;
+        break;
+    case WSK_OPT_IF_NET:
+    case WSK_OPT_IF_HOST:
+        ifx = d->kind == WSK_OPT_IF_NET ? wsk_be32(&v) : v;
+        if (ifx != 0 && ifx != stack_ifindex(s->prov->st))
+            return STATUS_INVALID_PARAMETER; /* one interface only */
+        break;
+    default:
+        break;
+    }
+    pthread_mutex_lock(&s->lock);
+    NTSTATUS status = STATUS_SUCCESS;
+    switch (d->kind) {
+    case WSK_OPT_ADDRUSE: {
+        /* Winsock: effective at bind time only; setting one while the
+         * other is on is WSAEINVAL. */
+        bool other = d->code == SO_REUSEADDR ? s->o.exclusive : s->o.reuseaddr;
+        if (s->bound)
+            status = STATUS_INVALID_DEVICE_STATE;
+        else if (v != 0 && other)
+            status = STATUS_INVALID_PARAMETER;
+        else
+            *(bool *)f = v != 0;
+        break;
+    }
+    case WSK_OPT_BOOL:
+        *(bool *)f = v != 0;
+        break;
+    case WSK_OPT_BYTE:
+    case WSK_OPT_HOPS:
+        *(int *)f = (int)v;
+        break;
+    case WSK_OPT_IF_NET:
+    case WSK_OPT_IF_HOST:
+        *(uint32_t *)f = ifx;
+        break;
+    case WSK_OPT_RCVBUF:
+        *(uint32_t *)f = v;
+        break;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return status;
+}
+
+static ULONG wsk_opt_get(struct wsk_sock *s, const struct wsk_optdesc *d)
+{
+    const uint8_t *f = (const uint8_t *)&s->o + d->off;
+    ULONG v = 0;
+    pthread_mutex_lock(&s->lock);
+    switch (d->kind) {
+    case WSK_OPT_BOOL:
+    case WSK_OPT_ADDRUSE:
+        v = *(const bool *)f;
+        break;
+    case WSK_OPT_BYTE:
+    case WSK_OPT_HOPS:
+        v = (ULONG) * (const int *)f;
+        break;
+    case WSK_OPT_IF_NET:
+        wsk_put_be32(&v, *(const uint32_t *)f);
+        break;
+    case WSK_OPT_IF_HOST:
+    case WSK_OPT_RCVBUF:
+        v = *(const uint32_t *)f;
+        break;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return v;
+}
+
 static NTSTATUS wsk_get_ulong_opt(ULONG v, SIZE_T OutputSize, PVOID OutputBuffer, SIZE_T *out)
 {
     if (OutputBuffer == NULL || OutputSize < sizeof(ULONG))
@@ -124,39 +302,71 @@ static NTSTATUS wsk_get_ulong_opt(ULONG v, SIZE_T OutputSize, PVOID OutputBuffer
     return STATUS_SUCCESS;
 }
 
+/* SIO_WSK_SET_REMOTE_ADDRESS / SIO_WSK_SET_SENDTO_ADDRESS (WSK-SPEC 5.5). */
+static NTSTATUS wsk_set_fixed(struct wsk_sock *s, bool remote, SIZE_T InputSize,
+                              PVOID InputBuffer)
+{
+    if (s->kind != WSK_SOCK_DGRAM)
+        return STATUS_NOT_SUPPORTED; /* datagram sockets only (DOCS) */
+    struct ip_addr a = {.af = IPA_NONE};
+    uint16_t port = 0;
+    bool clear = InputSize == 0;
+    if (!clear) {
+        /* Any InputSize >= the family's sockaddr (MsQuic passes 28). */
+        if (InputBuffer == NULL || InputSize < sizeof(SOCKADDR_IN) ||
+            !wsk_sockaddr_in_get(InputBuffer, &a, &port) || a.v4 == 0 || port == 0)
+            return STATUS_INVALID_PARAMETER;
+    }
+    pthread_mutex_lock(&s->lock);
+    NTSTATUS status = STATUS_SUCCESS;
+    if (!s->bound || s->closing) {
+        status = STATUS_INVALID_DEVICE_STATE; /* DOCS: after bind */
+    } else if (remote) {
+        s->has_remote = !clear;
+        s->remote = a;
+        s->rport = port;
+    } else {
+        s->has_sendto = !clear;
+        s->sendto = a;
+        s->sport = port;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return status;
+}
+
+/* Returns STATUS_PENDING only when it took over the IRP. */
 static NTSTATUS wsk_control(struct wsk_sock *s, WSK_CONTROL_SOCKET_TYPE RequestType,
                             ULONG ControlCode, ULONG Level, SIZE_T InputSize, PVOID InputBuffer,
-                            SIZE_T OutputSize, PVOID OutputBuffer, SIZE_T *out)
+                            SIZE_T OutputSize, PVOID OutputBuffer, SIZE_T *out, PIRP Irp)
 {
+    const struct wsk_optdesc *d = NULL;
     ULONG v = 0;
-    bool is_pktinfo = Level == IPPROTO_IP && ControlCode == IP_PKTINFO;
-    bool is_rcvbuf = Level == SOL_SOCKET && ControlCode == SO_RCVBUF;
+    bool udp_offload = Level == IPPROTO_UDP &&
+                       (ControlCode == UDP_SEND_MSG_SIZE || ControlCode == UDP_RECV_MAX_COALESCED_SIZE);
 
     switch (RequestType) {
     case WskSetOption:
-        if (!is_pktinfo && !is_rcvbuf)
-            return STATUS_NOT_SUPPORTED; /* incl. SO_WSK_EVENT_CALLBACK (next issue) */
+        if (Level == SOL_SOCKET && ControlCode == SO_WSK_EVENT_CALLBACK)
+            return wsk_event_control(s, InputSize, InputBuffer, Irp);
+        if (udp_offload || (d = wsk_opt_find(Level, ControlCode)) == NULL)
+            return STATUS_NOT_SUPPORTED; /* USO/URO: MsQuic then disables them */
         if (InputBuffer == NULL || InputSize < sizeof(ULONG))
             return STATUS_INVALID_PARAMETER;
         memcpy(&v, InputBuffer, sizeof(v));
-        if (is_rcvbuf && (LONG)v < 0)
-            return STATUS_INVALID_PARAMETER;
-        pthread_mutex_lock(&s->lock);
-        if (is_pktinfo)
-            s->pktinfo = v != 0;
-        else
-            s->rcvbuf = v;
-        pthread_mutex_unlock(&s->lock);
-        return STATUS_SUCCESS;
+        return wsk_opt_set(s, d, v);
     case WskGetOption:
-        if (!is_pktinfo && !is_rcvbuf)
+        if (udp_offload || (d = wsk_opt_find(Level, ControlCode)) == NULL)
             return STATUS_NOT_SUPPORTED;
-        pthread_mutex_lock(&s->lock);
-        v = is_pktinfo ? (ULONG)s->pktinfo : s->rcvbuf;
-        pthread_mutex_unlock(&s->lock);
-        return wsk_get_ulong_opt(v, OutputSize, OutputBuffer, out);
+        return wsk_get_ulong_opt(wsk_opt_get(s, d), OutputSize, OutputBuffer, out);
     case WskIoctl:
-        return STATUS_NOT_SUPPORTED; /* SIO_WSK_* are the next issue */
+        /* Level is ignored for WskIoctl (DDI). */
+        if (ControlCode == SIO_WSK_SET_REMOTE_ADDRESS || ControlCode == SIO_WSK_SET_SENDTO_ADDRESS) {
+            if (Irp == NULL)
+                return STATUS_INVALID_PARAMETER; /* "requires an IRP" (DOCS) */
+            return wsk_set_fixed(s, ControlCode == SIO_WSK_SET_REMOTE_ADDRESS, InputSize,
+                                 InputBuffer);
+        }
+        return STATUS_NOT_SUPPORTED;
     default:
         return STATUS_INVALID_PARAMETER;
     }
@@ -174,11 +384,11 @@ static NTSTATUS WSKAPI wsk_control_socket(PWSK_SOCKET Socket, WSK_CONTROL_SOCKET
         return STATUS_INVALID_PARAMETER;
     SIZE_T out = 0;
     NTSTATUS status = wsk_control(s, RequestType, ControlCode, Level, InputSize, InputBuffer,
-                                  OutputSize, OutputBuffer, &out);
+                                  OutputSize, OutputBuffer, &out, Irp);
     if (OutputSizeReturned != NULL)
         *OutputSizeReturned = NT_SUCCESS(status) ? out : 0;
-    if (Irp == NULL)
-        return status;
+    if (Irp == NULL || status == STATUS_PENDING)
+        return status; /* inline result, or the IRP was taken over */
     return wsk_complete_sync(s->prov, &s->cq, Irp, status, out);
 }
 
@@ -189,6 +399,7 @@ static void wsk_sock_free(struct wsk_cqe *e)
 {
     struct wsk_sock *s = CONTAINING_RECORD(e, struct wsk_sock, close_cqe);
     struct wsk_reg *reg = s->reg;
+    wsk_event_sock_fini(s); /* elements the client never released */
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -235,15 +446,6 @@ static NTSTATUS WSKAPI wsk_close_socket(PWSK_SOCKET Socket, PIRP Irp)
     e->release = wsk_sock_free;
     e->last = true;
     return wsk_complete_sync_e(s->prov, &s->cq, e);
-}
-
-/* ---- WskRelease (datagram indications) ------------------------------------------------- */
-static NTSTATUS WSKAPI wsk_release_indications(PWSK_SOCKET Socket,
-                                               PWSK_DATAGRAM_INDICATION DatagramIndication)
-{
-    /* No indication is ever handed out yet (event callbacks are the next
-     * issue), so there is nothing a client could give back. */
-    return STATUS_NOT_SUPPORTED;
 }
 
 /* ---- dispatch tables ---------------------------------------------------------------------- */
@@ -329,9 +531,9 @@ NTSTATUS WSKAPI wsk_socket(PWSK_CLIENT Client, ADDRESS_FAMILY AddressFamily, USH
     pthread_cond_init(&s->cv, NULL);
     s->ep.ops = &wsk_udp_ops;
     s->ep.flags = UDP_EP_V4;
-    s->rcvbuf = WSK_RCVQ_DEFAULT_BYTES;
+    wsk_opts_default(&s->o);
 
-    wsk_reg_socket_add(reg);
+    wsk_event_sock_init(s, wsk_reg_socket_add(reg));
     pthread_mutex_lock(&prov->socks_lock);
     s->next = prov->socks;
     prov->socks = s;
@@ -355,6 +557,7 @@ void wsk_provider_gone(void *ctx)
         pthread_mutex_lock(&s->lock);
         s->gone = true;
         wsk_dgram_gone_locked(s);
+        wsk_event_gone_locked(s);
         pthread_mutex_unlock(&s->lock);
     }
     pthread_mutex_unlock(&prov->socks_lock);

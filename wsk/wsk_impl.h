@@ -84,12 +84,89 @@
  *   close IRP's routine ran; nothing of that socket is called afterwards.
  *
  * NOT YET (each returns STATUS_NOT_SUPPORTED, completing the IRP if one was
- *   given): event callbacks (SO_WSK_EVENT_CALLBACK, WSK_SET_STATIC_EVENT_
- *   CALLBACKS, WskRelease), fixed addresses (SIO_WSK_SET_REMOTE_ADDRESS /
- *   SET_SENDTO_ADDRESS; WskSendTo with RemoteAddress NULL is
- *   STATUS_INVALID_PARAMETER), WskSendMessages, IPv6 datagram sockets,
- *   connection/listen/stream sockets, options other than IP_PKTINFO and
- *   SO_RCVBUF.
+ *   given): IPv6 datagram sockets, connection/listen/stream sockets, USO/URO
+ *   (UDP_SEND_MSG_SIZE / UDP_RECV_MAX_COALESCED_SIZE), options not listed in
+ *   socket.c's table.
+ *
+ * WskSendMessages (WSK-SPEC 5.8; the DDI leaves partial failure open).
+ *   The WSK_BUF_LIST nodes, RemoteAddress and ControlInfo are read during
+ *   the call only (MsQuic builds them on its stack); the payload is copied
+ *   into packet buffers before the call returns.  Policy:
+ *   1. every element is checked first: Length > 65507 ->
+ *      STATUS_INVALID_BUFFER_SIZE, a broken MDL chain ->
+ *      STATUS_INVALID_PARAMETER; nothing is sent.
+ *   2. the datagrams are sent in list order; the first one that fails
+ *      stops the list.  Result = the error of the first datagram (in list
+ *      order) that failed, immediately or later (ARP), Information = the
+ *      bytes of the datagrams before it; no failure: STATUS_SUCCESS and
+ *      Information = the sum of all lengths.  A failure of the FIRST
+ *      datagram before anything left is an immediate failure (the call
+ *      returns it, like WskSendTo); any other outcome is STATUS_PENDING and
+ *      the IRP completes once the last datagram queued for ARP has its
+ *      result (per-socket send order kept).
+ *   3. Information on a partial failure is the bytes sent before the
+ *      failing datagram (not 0): the one exception to "Information is 0 on
+ *      error", because the bytes did leave.
+ *
+ * Fixed addresses (SIO_WSK_SET_REMOTE_ADDRESS / SIO_WSK_SET_SENDTO_ADDRESS,
+ *   WSK-SPEC 5.5).  WskControlSocket(WskIoctl) with an IRP (NULL ->
+ *   STATUS_INVALID_PARAMETER, nothing completed), datagram sockets only
+ *   (basic -> STATUS_NOT_SUPPORTED), after bind (STATUS_INVALID_DEVICE_STATE
+ *   before).  InputSize >= sizeof(SOCKADDR_IN) with an AF_INET address sets
+ *   (MsQuic passes 28); InputSize 0 (any buffer) clears; anything else,
+ *   0.0.0.0 or port 0 -> STATUS_INVALID_PARAMETER.  The two are separate
+ *   slots: a send with RemoteAddress NULL goes to the REMOTE address if one
+ *   is set, else to the SENDTO address, else fails with
+ *   STATUS_INVALID_PARAMETER (Wine's WSAEDESTADDRREQ mapping).  An explicit
+ *   RemoteAddress always wins.  With a REMOTE address set, a datagram from
+ *   any other address:port is dropped on arrival: the endpoint callback
+ *   returns -EPERM, so the stack counts it in UdpInErrors ("refused by the
+ *   socket"), and sock->stat_filtered counts it per socket.  Datagrams
+ *   already queued when the address is set stay queued.  SENDTO filters
+ *   nothing.
+ *
+ * Receive events (WskReceiveFromEvent, WSK-SPEC 5.6/5.7), event.c.
+ *   Where callbacks run: on the socket's completion queue (a completion
+ *   thread), never on the receive thread.  The receive thread only queues
+ *   the datagram and schedules ONE indication entry (sock->ind_cqe); the
+ *   entry takes every datagram queued by then (up to WSK_IND_BATCH, same
+ *   MSG_BCAST/MSG_MCAST flags) and indicates them as one list.  So one
+ *   socket's callbacks never overlap, they are ordered with its IRP
+ *   completions, and the close IRP - queued behind them - completes only
+ *   after a callback in progress returned (DDI WskCloseSocket); nothing is
+ *   indicated once close has started.
+ *   Precedence: a pending WskReceiveFrom always gets the datagram first
+ *   (DDI WskReceiveFromEvent).
+ *   Indication elements are separately allocated (struct wsk_ind): the
+ *   MDL (MmBuildMdlForNonPagedPool, MappedSystemVa set) describes the
+ *   packet buffer itself (no copy), RemoteAddress is a SOCKADDR_IN in the
+ *   element, ControlInfo holds the enabled cmsgs (see dgram.c).
+ *   Callback result: STATUS_SUCCESS -> the provider frees the list (its own
+ *   links, never Next); STATUS_PENDING -> the client owns every element
+ *   until WskRelease; STATUS_DATA_NOT_ACCEPTED -> the datagrams go back to
+ *   the head of the receive queue (a later WskReceiveFrom gets them);
+ *   enabled with SO_WSK_EVENT_CALLBACK the event is disabled until it is
+ *   enabled again, which first indicates what is queued; statically
+ *   enabled it stays enabled and the queued datagrams are indicated again
+ *   together with the next arrival; any other status -> dropped, counted in
+ *   sock->stat_ev_dropped.
+ *   WskRelease(Socket, elem): elem and its Next chain AS IT IS NOW are all
+ *   checked against the socket's list of elements the client holds before
+ *   anything is freed; NULL, an element not held (already released, never
+ *   indicated, another socket's) or a cycle -> STATUS_INVALID_PARAMETER and
+ *   nothing is freed.
+ *   Bound: a socket may have WSK_IND_MAX_HELD (256) elements out (handed to
+ *   the client and not released).  At the bound nothing more is indicated;
+ *   datagrams wait in the receive queue (WSK_RCVQ_MAX_DGRAMS / SO_RCVBUF)
+ *   and beyond that are dropped as UdpRcvbufErrors.  WskRelease schedules
+ *   an indication if datagrams are waiting.
+ *   Elements still held at WskCloseSocket (a client bug, DDI: release
+ *   before closing) are freed when the close completes.
+ *   Device gone: each socket with the event enabled gets one callback with
+ *   DataIndication NULL (on its completion queue, not after close).
+ *   Enable/disable: see socket.c; static: WskControlClient
+ *   (WSK_SET_STATIC_EVENT_CALLBACKS) before the registration's first
+ *   socket, see provider.c.
  *
  * LOCKS (order: reg->lock / g_wsk.lock  ->  prov->socks_lock  ->
  *        sock->lock  ->  prov->lock).  No lock is held while calling a client
@@ -100,7 +177,8 @@
  *                     stack; leaf lock)
  *   prov->socks_lock  the provider's list of live sockets (device-gone walk)
  *   sock->lock        the socket's state: bound address, options, pending
- *                     receives, queued datagrams, in-flight sends
+ *                     receives, queued datagrams, in-flight sends, event
+ *                     state and the indications the client holds
  *   reg->lock         captures, sockets and calls counted per registration
  *   g_wsk.lock        (provider.c) the process-default stack and the list of
  *                     provider instances - the ONLY global mutable state of
@@ -127,6 +205,10 @@
 #define WSK_RCVQ_DEFAULT_BYTES (256u * 1024u)
 #define WSK_MAX_UDP4_PAYLOAD 65507u   /* 65535 - 20 (IPv4) - 8 (UDP) */
 #define WSK_LINUX_AF_INET6 10          /* accepted beside the Windows 23 */
+#define WSK_DEFAULT_TTL 64             /* the stack's default (IP_TTL get) */
+#define WSK_IND_MAX_HELD 256           /* indication elements a socket may have out */
+#define WSK_IND_BATCH 32               /* datagrams per WskReceiveFromEvent call */
+#define WSK_IND_MAGIC 0x57534b49u      /* "WSKI" */
 
 struct wsk_provider;
 struct wsk_sock;
@@ -151,6 +233,10 @@ struct wsk_cqe {
     void (*release)(struct wsk_cqe *e);
     /* Non-NULL: a caller waits for this completion. */
     struct wsk_waiter *waiter;
+    /* irp == NULL: not a completion but work to run in the queue's order
+     * (event callbacks): work(e) is called instead, no lock held; e may be
+     * queued again from inside work(). */
+    void (*work)(struct wsk_cqe *e);
     /* The last entry this queue will ever see (the close IRP): release()
      * frees the queue itself, the completion thread must not touch it. */
     bool last;
@@ -215,9 +301,12 @@ struct wsk_reg {
     unsigned sockets;          /* sockets created and not yet freed */
     unsigned in_calls;         /* capture calls in progress */
     bool deregistering;
+    unsigned sockets_created;  /* ever (WSK_SET_STATIC_EVENT_CALLBACKS must come first) */
+    ULONG static_events;       /* WSK_SET_STATIC_EVENT_CALLBACKS mask */
 };
-/* A socket was created / freed on reg (deregister waits for 0). */
-void wsk_reg_socket_add(struct wsk_reg *reg);
+/* A socket was created / freed on reg (deregister waits for 0).  add
+ * returns the WSK_SET_STATIC_EVENT_CALLBACKS mask for the new socket. */
+ULONG wsk_reg_socket_add(struct wsk_reg *reg);
 void wsk_reg_socket_del(struct wsk_reg *reg);
 
 extern const WSK_PROVIDER_DISPATCH wsk_provider_dispatch;
@@ -247,6 +336,21 @@ struct wsk_op {
     bool cancel_tried;         /* close already called tx_req_cancel */
     unsigned hold;             /* close holds it across tx_req_cancel */
     bool completed;            /* completion ran while held: holder frees */
+    /* WskSendMessages: one sub per datagram (allocated with the op) */
+    unsigned nsub;
+    unsigned sub_left;         /* subs without a result yet */
+    bool submitted;            /* the caller has sent (or stopped) every sub */
+    struct wsk_sub *subs;
+};
+
+/* One datagram of a WskSendMessages. */
+struct wsk_sub {
+    struct tx_req txr;
+    struct wsk_op *op;
+    size_t len;
+    NTSTATUS status;           /* STATUS_PENDING until known */
+    bool queued;               /* waiting for ARP: close may cancel */
+    bool cancel_tried;
 };
 
 /* A datagram waiting for a receive IRP. */
@@ -254,6 +358,42 @@ struct wsk_dgram {
     struct wsk_dgram *next;
     struct pkt *p;
     struct udp_rx_info info;
+};
+
+/* One WSK_DATAGRAM_INDICATION element (event.c).  di MUST be first: the
+ * client gives back PWSK_DATAGRAM_INDICATION == struct wsk_ind *. */
+struct wsk_ind {
+    WSK_DATAGRAM_INDICATION di;
+    uint32_t magic;
+    struct wsk_ind *batch_next;  /* provider's own link within one callback */
+    struct wsk_ind *held_next, *held_prev; /* sock->held list */
+    bool mark;                   /* WskRelease validation */
+    uint64_t batch;              /* the callback it was indicated in */
+    struct wsk_dgram *d;         /* the datagram (packet buffer + info) */
+    PMDL mdl;
+    SOCKADDR_IN remote;
+    uint64_t ctl[12];            /* cmsgs (8-aligned) */
+};
+
+/* Socket options (values as WskGetOption returns them). */
+struct wsk_opts {
+    bool pktinfo;              /* IP_PKTINFO */
+    bool recvtos;              /* IP_RECVTOS: IP_TOS cmsg */
+    bool ecn;                  /* IP_ECN: IP_ECN cmsg */
+    bool hoplimit;             /* IP_HOPLIMIT: IP_HOPLIMIT cmsg (TTL) */
+    bool recverr;              /* IP_RECVERR: accepted, nothing delivered */
+    bool df;                   /* IP_DONTFRAGMENT */
+    bool broadcast;            /* SO_BROADCAST */
+    bool reuseaddr;            /* SO_REUSEADDR */
+    bool exclusive;            /* SO_EXCLUSIVEADDRUSE */
+    int ttl;                   /* IP_TTL 1..255 (default 64) */
+    int tos;                   /* IP_TOS 0..255 (default 0) */
+    uint32_t unicast_if;       /* IP_UNICAST_IF (host order; 0 = none) */
+    uint32_t rcvbuf;           /* SO_RCVBUF: receive queue byte bound */
+    /* IPv6 level: stored and returned only (IPv6 sockets: a later issue) */
+    bool v6only, v6pktinfo, v6recvtclass, v6ecn, v6hoplimit, v6recverr, v6df;
+    int v6hops, v6tclass;      /* 1..255 (64) / 0..255 (0) */
+    uint32_t v6unicast_if;
 };
 
 struct wsk_sock {
@@ -274,9 +414,26 @@ struct wsk_sock {
     uint16_t lport;
     bool closing;
     bool gone;                 /* device disappeared */
-    /* options */
-    bool pktinfo;              /* IP_PKTINFO */
-    uint32_t rcvbuf;           /* SO_RCVBUF: receive queue byte bound */
+    struct wsk_opts o;
+    /* fixed addresses (SIO_WSK_SET_REMOTE_ADDRESS / _SENDTO_ADDRESS) */
+    bool has_remote, has_sendto;
+    struct ip_addr remote, sendto;
+    uint16_t rport, sport;
+    /* receive events (event.c) */
+    bool ev_enabled;           /* WSK_EVENT_RECEIVE_FROM active */
+    bool ev_static;            /* enabled by WSK_SET_STATIC_EVENT_CALLBACKS */
+    bool ev_wait_new;          /* static + DATA_NOT_ACCEPTED: next arrival first */
+    bool ind_scheduled;        /* ind_cqe is queued */
+    bool gone_sent;            /* gone_cqe was queued */
+    unsigned ev_inflight;      /* callbacks running */
+    struct wsk_cqe ind_cqe;    /* work: indicate queued datagrams */
+    struct wsk_cqe gone_cqe;   /* work: DataIndication NULL */
+    struct wsk_ind *held;      /* elements out (handed to the client) */
+    unsigned held_count;
+    uint64_t ind_seq;          /* callbacks made (batch ids) */
+    /* per-socket statistics (tests) */
+    uint64_t stat_filtered;    /* dropped by the fixed remote address */
+    uint64_t stat_ev_dropped;  /* dropped: callback returned another status */
     /* receive */
     struct wsk_op *recvq_head, *recvq_tail;
     struct wsk_dgram *dq_head, *dq_tail;
@@ -308,8 +465,34 @@ void wsk_dgram_cancel_all(struct wsk_sock *s);
 void wsk_dgram_gone_locked(struct wsk_sock *s);
 /* Free an op (its cqe release hook). */
 void wsk_op_release(struct wsk_cqe *e);
+/* Write the receive cmsgs the options ask for (IP_PKTINFO, IP_TOS, IP_ECN,
+ * IP_HOPLIMIT, in that order) into ctl[0..cap).  Returns the bytes written;
+ * *ctrunc = true if something did not fit (nothing partial is written). */
+ULONG wsk_rx_cmsgs(struct wskstack *st, const struct wsk_opts *o, const struct udp_rx_info *info,
+                   uint8_t *ctl, ULONG cap, bool *ctrunc);
+/* Take the first queued datagram (s->lock held); NULL if none. */
+struct wsk_dgram *wsk_dq_pop_locked(struct wsk_sock *s);
+
+/* event.c */
+/* A datagram was queued while the event is on: schedule an indication
+ * (s->lock held). */
+void wsk_event_kick_locked(struct wsk_sock *s);
+/* SO_WSK_EVENT_CALLBACK (WskSetOption).  May take over the IRP (returns
+ * STATUS_PENDING then); otherwise the caller completes it with the result. */
+NTSTATUS wsk_event_control(struct wsk_sock *s, SIZE_T InputSize, PVOID InputBuffer, PIRP Irp);
+/* Check a WSK_EVENT_CALLBACK_CONTROL (NpiId); false: invalid. */
+bool wsk_event_ctl_get(SIZE_T InputSize, const void *InputBuffer, ULONG *mask);
+NTSTATUS WSKAPI wsk_release_indications(PWSK_SOCKET Socket,
+                                        PWSK_DATAGRAM_INDICATION DatagramIndication);
+/* Device gone: queue the NULL indication (s->lock held). */
+void wsk_event_gone_locked(struct wsk_sock *s);
+/* Close completed: free elements the client still holds (no lock). */
+void wsk_event_sock_fini(struct wsk_sock *s);
+/* Socket creation: set up the work entries and the static event. */
+void wsk_event_sock_init(struct wsk_sock *s, ULONG static_events);
 
 /* socket.c */
+void wsk_opts_default(struct wsk_opts *o);
 NTSTATUS WSKAPI wsk_socket(PWSK_CLIENT Client, ADDRESS_FAMILY AddressFamily, USHORT SocketType,
                            ULONG Protocol, ULONG Flags, PVOID SocketContext, const VOID *Dispatch,
                            PEPROCESS OwningProcess, PETHREAD OwningThread,
@@ -347,5 +530,12 @@ static inline void wsk_put_be32(void *p, uint32_t v)
 /* Read an AF_INET SOCKADDR_IN (false: not AF_INET). */
 bool wsk_sockaddr_in_get(const SOCKADDR *sa, struct ip_addr *a, uint16_t *port);
 void wsk_sockaddr_in_put(SOCKADDR *sa, const struct ip_addr *a, uint16_t port);
+
+/* Client's WskReceiveFromEvent of s, or NULL. */
+static inline PFN_WSK_RECEIVE_FROM_EVENT wsk_rx_event_fn(const struct wsk_sock *s)
+{
+    const WSK_CLIENT_DATAGRAM_DISPATCH *d = s->client_dispatch;
+    return d != NULL ? d->WskReceiveFromEvent : NULL;
+}
 
 #endif /* WSS_WSK_IMPL_H */

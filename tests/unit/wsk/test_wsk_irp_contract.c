@@ -93,10 +93,11 @@ static void test_pending_returned_and_thread(void **state)
     r = wt_dg(s)->WskControlSocket(s, WskSetOption, IP_PKTINFO, IPPROTO_IP, sizeof(on), &on, 0,
                                    NULL, NULL, NULL);
     assert_int_equal(r, STATUS_SUCCESS);
-    /* not supported yet, with an IRP: completed */
+    /* an IOCTL a datagram socket does not support, with an IRP: the
+     * failure is returned AND the IRP completed */
     wt_irp_reuse(&w);
-    r = wt_dg(s)->WskControlSocket(s, WskIoctl, SIO_WSK_SET_REMOTE_ADDRESS, 0, sizeof(sin),
-                                   &sin, 0, NULL, NULL, w.irp);
+    r = wt_dg(s)->WskControlSocket(s, WskIoctl, SIO_WSK_QUERY_IDEAL_SEND_BACKLOG, 0, 0, NULL,
+                                   0, NULL, NULL, w.irp);
     assert_int_equal(r, STATUS_NOT_SUPPORTED);
     check_contract(&w, r);
     /* close */
