@@ -5,6 +5,7 @@
  *
  *        Linux kernel                                wskstack (this process)
  *   192.0.2.1/24  [wsklab0]  <== TAP: Ethernet frames ==>  192.0.2.2/24
+ *   2001:db8::1/64                                          2001:db8::2/64
  *   sockets, ping, ARP                         WskSocket, WskSendTo, ...
  *
  * The program is a plain Windows WSK client: it sets WSKSTACK_CONFIG and
@@ -24,14 +25,22 @@
  *   4. a kernel UDP socket -> WskReceiveFrom (content and source compared)
  *   5. a send to a closed kernel port -> ICMP port unreachable (counter)
  *   6. a send to an absent host -> STATUS_HOST_UNREACHABLE after 3 ARPs
+ *   7. NDP both ways (IPv6: 2001:db8::1 kernel, 2001:db8::2 stack)
+ *   8. the kernel pings the stack over IPv6 (3 echo requests)
+ *   9. SLAAC: a real radvd on the kernel side advertises 2001:db8:1::/64,
+ *      the stack forms 2001:db8:1::<EUI-64>, the kernel pings it
+ * Options: --trace[=LAYERS] (trace= in WSKSTACK_CONFIG, to stderr), --pcap
+ * FILE, --keep (stay up after the steps until SIGINT/SIGTERM), --json (a
+ * JSON summary on stdout; the human lines then go to stderr), --counters.
  * Exit status: 0 if every step passed, 1 if one failed, 2 for a setup
  * error, 130 when interrupted (SIGINT/SIGTERM end it cleanly: sockets
  * closed, registration and stack torn down; the namespace - and the TAP in
  * it - disappears with the process in every case).
  *
  * Network safety: everything happens inside a network namespace private to
- * this process, on 192.0.2.0/24 (TEST-NET-1), with a fixed, small number of
- * frames.
+ * this process, on 192.0.2.0/24 (TEST-NET-1) and 2001:db8::/32 (the IPv6
+ * documentation prefix), with a fixed, small number of frames; radvd runs
+ * in that namespace, on the lab's TAP only, and is stopped by step 9.
  */
 #include <ntddk.h>
 #include <wsk.h>
@@ -52,7 +61,9 @@
 #include "wskstack.h"
 #include "wskstack_wsk.h"
 
-#define LAB_CONFIG "tap=wsklab0;addr=192.0.2.2/24;host-addr=192.0.2.1/24"
+#define LAB_CONFIG                                                                       \
+    "tap=wsklab0;addr=192.0.2.2/24;host-addr=192.0.2.1/24;addr=2001:db8::2/64;"        \
+    "host-addr=2001:db8::1/64"
 #define LAB_TAP "wsklab0"
 #define LAB_KERNEL "192.0.2.1"
 #define LAB_STACK "192.0.2.2"
@@ -61,6 +72,15 @@
 #define LAB_CLOSED_PORT 9   /* nothing listens there on the kernel side */
 #define LAB_DATAGRAMS 3     /* per direction */
 #define LAB_PINGS 3
+#define LAB_KERNEL6 "2001:db8::1"
+#define LAB_STACK6 "2001:db8::2"
+#define LAB_RA_PREFIX "2001:db8:1::"          /* radvd's prefix (step 9), /64 */
+#define LAB_RA_KERNEL "2001:db8:1::1/64"      /* the kernel's address on it */
+#define LAB_NSTEPS 9
+#define LAB_DETAIL 512
+
+/* Human output: stdout, or stderr with --json (stdout is then the JSON). */
+static FILE *hout;
 
 static volatile sig_atomic_t g_stop;
 
@@ -86,6 +106,17 @@ struct lab {
     uint8_t smac[6], kmac[6];  /* the stack's MAC, the kernel side's MAC */
     int passed, failed;
     bool verbose_counters;
+    bool json, keep;
+    const char *trace;         /* --trace[=LAYERS]: NULL = off */
+    const char *pcap;          /* --pcap FILE */
+    char config[512];          /* what WSKSTACK_CONFIG is set to */
+    struct {                   /* each step's result, for --json */
+        int n;
+        const char *title;
+        bool ok;
+        char detail[LAB_DETAIL];
+    } res[LAB_NSTEPS];
+    int nres;
 };
 
 /* ---- output ---------------------------------------------------------------- */
@@ -95,12 +126,19 @@ static void step_result(struct lab *lab, int n, const char *title, bool ok, cons
 static void step_result(struct lab *lab, int n, const char *title, bool ok, const char *fmt, ...)
 {
     va_list ap;
-    printf("  %s %d. %s\n       ", ok ? "\u2713" : "\u2717", n, title);
+    char detail[LAB_DETAIL];
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
-    printf("\n");
-    fflush(stdout);
+    fprintf(hout, "  %s %d. %s\n       %s\n", ok ? "\u2713" : "\u2717", n, title, detail);
+    fflush(hout);
+    if (lab->nres < LAB_NSTEPS) {
+        lab->res[lab->nres].n = n;
+        lab->res[lab->nres].title = title;
+        lab->res[lab->nres].ok = ok;
+        memcpy(lab->res[lab->nres].detail, detail, sizeof detail);
+        lab->nres++;
+    }
     if (ok)
         lab->passed++;
     else
@@ -114,7 +152,8 @@ static int64_t cnt(struct lab *lab, const char *name)
 
 static void usage(FILE *f)
 {
-    fputs("usage: wsk-lab [--counters] [--help]\n"
+    fputs("usage: wsk-lab [--trace[=LAYERS]] [--pcap FILE] [--keep] [--json] [--counters]\n"
+          "               [--help]\n"
           "\n"
           "Run the wskstack lab demo (as root).  wsk-lab makes a private network\n"
           "namespace (it disappears with the process), sets\n"
@@ -124,6 +163,7 @@ static void usage(FILE *f)
           "from that text.  The Linux kernel is the peer:\n"
           "\n"
           "     Linux kernel " LAB_KERNEL " <-- " LAB_TAP " (TAP) --> wskstack " LAB_STACK "\n"
+          "                  " LAB_KERNEL6 "                  " LAB_STACK6 "\n"
           "\n"
           "  1. ARP resolution both ways\n"
           "  2. the kernel pings the stack (3 echo requests, RTTs shown)\n"
@@ -133,12 +173,28 @@ static void usage(FILE *f)
           "     (the stack's IcmpInDestUnreachs counter goes up by one)\n"
           "  6. a send to the absent host " LAB_ABSENT " -> STATUS_HOST_UNREACHABLE\n"
           "     (after 3 ARP requests 1 s apart)\n"
+          "  7. NDP both ways: the kernel's neighbour entry for " LAB_STACK6 " is\n"
+          "     REACHABLE with the stack's MAC, and the stack resolved " LAB_KERNEL6 "\n"
+          "  8. the kernel pings the stack over IPv6 (3 echo requests, RTTs shown)\n"
+          "  9. SLAAC: radvd, started on the kernel side of " LAB_TAP " in the namespace,\n"
+          "     advertises " LAB_RA_PREFIX "/64; the stack forms " LAB_RA_PREFIX "<EUI-64>\n"
+          "     and the kernel pings it (radvd missing: run tools/bootstrap.sh)\n"
           "\n"
-          "  --counters   print the stack's counters (nstat -j style JSON) at the end\n"
-          "  --help       this text\n"
+          "  --trace[=LAYERS]  add trace=LAYERS (default all; or a list of link,arp,nd,\n"
+          "                    ipv4,ipv6,frag,icmp,icmpv6,udp,wsk,irp) to WSKSTACK_CONFIG:\n"
+          "                    the stack explains each decision on stderr\n"
+          "  --pcap FILE       add pcap=FILE: every frame sent and received, in pcap\n"
+          "  --keep            after the steps, stay up until SIGINT/SIGTERM and print\n"
+          "                    how to enter the namespace (nsenter --net=/proc/PID/ns/net)\n"
+          "  --json            a JSON summary on stdout: {\"steps\":[{\"n\":1,\"name\":..,\n"
+          "                    \"ok\":..,\"detail\":..},..],\"ok\":..,\"counters\":{..}};\n"
+          "                    the human lines then go to stderr\n"
+          "  --counters        print the stack's counters (nstat -j style JSON) at the end\n"
+          "  --help            this text\n"
           "\n"
           "Exit status: 0 every step passed, 1 a step failed, 2 setup failed,\n"
-          "130 interrupted (Ctrl-C ends cleanly).\n",
+          "130 interrupted (Ctrl-C ends cleanly; with --keep, SIGINT/SIGTERM after the\n"
+          "steps is the normal end and the status is that of the steps).\n",
           f);
 }
 
@@ -174,7 +230,7 @@ static int lab_setup(struct lab *lab)
                 strerror(errno));
         return -1;
     }
-    if (setenv("WSKSTACK_CONFIG", LAB_CONFIG, 1) != 0)
+    if (setenv("WSKSTACK_CONFIG", lab->config, 1) != 0)
         return -1;
 
     /* Capture ARP on every link before the stack exists (it is created by
@@ -256,9 +312,9 @@ static void lab_teardown(struct lab *lab)
     /* The default stack lives until the last WskRegister registration is
      * deregistered: read its counters before that. */
     if (lab->verbose_counters && lab->st) {
-        printf("\nwskstack counters:\n");
-        wskstack_counters_json(lab->st, stdout);
-        printf("\n");
+        fprintf(hout, "\nwskstack counters:\n");
+        wskstack_counters_json(lab->st, hout);
+        fprintf(hout, "\n");
     }
     if (lab->captured)
         WskReleaseProviderNPI(&lab->reg);
@@ -481,11 +537,299 @@ static void step_unreach_host(struct lab *lab)
                 wskc_status_str(s, b2), arps, (long long)req);
 }
 
+/* ---- IPv6 helpers --------------------------------------------------------------------------- */
+/* The line of a stack listing (wskstack_list_neigh / _addrs, text) that
+ * contains `needle` and none of the words in `bad` (NULL-terminated; may be
+ * NULL), copied to line.  true if there is one. */
+static bool listing_line(struct lab *lab, int (*list)(struct wskstack *, FILE *, int),
+                         const char *needle, const char *const *bad, char *line, size_t cap)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    bool found = false;
+    if (f == NULL)
+        return false;
+    int rc = list(lab->st, f, 0);
+    fclose(f);
+    for (char *save = NULL, *l = rc == 0 && text ? strtok_r(text, "\n", &save) : NULL;
+         l != NULL && !found; l = strtok_r(NULL, "\n", &save)) {
+        if (strstr(l, needle) == NULL)
+            continue;
+        found = true;
+        for (const char *const *b = bad; b && *b; b++)
+            if (strstr(l, *b) != NULL)
+                found = false;
+        if (found && line) {
+            while (*l == ' ')
+                l++;
+            snprintf(line, cap, "%s", l);
+        }
+    }
+    free(text);
+    return found;
+}
+
+/* ---- step 7: NDP both ways ------------------------------------------------------------------- */
+static bool kernel_neigh6_reachable(void *ctx)
+{
+    struct neigh_wait *w = ctx;
+    return lk_neigh6_get(w->ifname, LAB_STACK6, &w->n) == 0 &&
+           strcmp(w->n.state, "REACHABLE") == 0;
+}
+
+struct stack_neigh6_wait {
+    struct lab *lab;
+    char line[160];
+};
+
+static bool stack_knows_kernel6(void *ctx)
+{
+    struct stack_neigh6_wait *w = ctx;
+    return listing_line(w->lab, wskstack_list_neigh, LAB_KERNEL6 " ", NULL, w->line,
+                        sizeof w->line);
+}
+
+static void step_ndp(struct lab *lab)
+{
+    char m1[18];
+    /* 2001:db8::2 is usable once its DAD (1 s, from the start) is over:
+     * steps 1-6 took longer than that, this wait is a formality. */
+    int ready = wskstack_wait_ready(lab->st, 3000);
+    /* The kernel has never talked to 2001:db8::2: its echo request makes
+     * it send a Neighbor Solicitation, the stack answers with an NA and
+     * learns the kernel's MAC from the NS (RFC 4861 7.2.3). */
+    int64_t rtt = lk_ping6(LAB_STACK6, 0x6ab, 0, 56, 2000);
+    struct neigh_wait w;
+    memset(&w, 0, sizeof w);
+    w.ifname = lab->ifname;
+    bool kernel_ok = rtt > 0 && lk_wait_until(kernel_neigh6_reachable, &w, 1000, 10) == 0 &&
+                     w.n.has_mac && memcmp(w.n.mac, lab->smac, 6) == 0;
+    struct stack_neigh6_wait sw;
+    memset(&sw, 0, sizeof sw);
+    sw.lab = lab;
+    bool listed = lk_wait_until(stack_knows_kernel6, &sw, 1000, 10) == 0;
+    int64_t na = cnt(lab, "Icmp6InNeighborAdvertisements");
+    int64_t ns_in = cnt(lab, "Icmp6InNeighborSolicits");
+    bool stack_ok = listed || na > 0;
+    step_result(lab, 7, "NDP both ways (IPv6)", ready == 0 && kernel_ok && stack_ok,
+                "kernel: %s %s lladdr %s%s; stack: %s (Icmp6InNeighborSolicits %lld, "
+                "Icmp6InNeighborAdvertisements %lld)%s",
+                LAB_STACK6, w.n.state[0] ? w.n.state : "(no entry)",
+                w.n.has_mac ? lk_mac_str(w.n.mac, m1) : "-",
+                kernel_ok ? " = the stack's MAC" : " (expected the stack's MAC, REACHABLE)",
+                listed ? sw.line : "no neighbour entry for " LAB_KERNEL6, (long long)ns_in,
+                (long long)na, ready == 0 ? "" : "; the stack's addresses never left DAD");
+}
+
+/* ---- step 8: ping over IPv6 ------------------------------------------------------------------------ */
+static int ping6_series(const char *addr, uint16_t id, char *detail, size_t cap)
+{
+    size_t off = 0;
+    int replies = 0;
+    off += (size_t)snprintf(detail + off, cap - off, "RTT");
+    for (int i = 1; i <= LAB_PINGS && !g_stop && off < cap; i++) {
+        int64_t rtt = lk_ping6(addr, id, (uint16_t)i, 56, 1000);
+        if (rtt > 0) {
+            replies++;
+            off += (size_t)snprintf(detail + off, cap - off, " %.3f ms", rtt / 1e6);
+        } else {
+            off += (size_t)snprintf(detail + off, cap - off, " %s",
+                                    rtt == -ETIMEDOUT ? "timeout" : strerror((int)-rtt));
+        }
+        if (i < LAB_PINGS)
+            lk_sleep_ms(200);
+    }
+    return replies;
+}
+
+static void step_ping6(struct lab *lab)
+{
+    int64_t echos0 = cnt(lab, "Icmp6InEchos"), reps0 = cnt(lab, "Icmp6OutEchoReplies");
+    char detail[256];
+    int replies = ping6_series(LAB_STACK6, 0x6ab, detail, sizeof detail);
+    int64_t echos = cnt_settle(lab, "Icmp6InEchos", echos0, LAB_PINGS);
+    int64_t reps = cnt_settle(lab, "Icmp6OutEchoReplies", reps0, LAB_PINGS);
+    step_result(lab, 8, "the kernel pings the stack over IPv6",
+                replies == LAB_PINGS && echos == LAB_PINGS && reps == LAB_PINGS,
+                "%s: %d/%d replies, %s; Icmp6InEchos +%lld, Icmp6OutEchoReplies +%lld",
+                LAB_STACK6, replies, LAB_PINGS, detail, (long long)echos, (long long)reps);
+}
+
+/* ---- step 9: SLAAC from radvd ------------------------------------------------------------------------ */
+/* radvd's interface block: short intervals, the one prefix. */
+static const char LAB_RADVD_IFACE[] =
+    "    AdvSendAdvert on;\n"
+    "    MinRtrAdvInterval 3;\n"
+    "    MaxRtrAdvInterval 4;\n"
+    "    AdvDefaultLifetime 60;\n"
+    "    prefix " LAB_RA_PREFIX "/64 {\n"
+    "        AdvOnLink on;\n"
+    "        AdvAutonomous on;\n"
+    "        AdvValidLifetime 600;\n"
+    "        AdvPreferredLifetime 300;\n"
+    "    };";
+
+struct ll_wait {
+    const char *ifname;
+    char ll[LK_ADDR6STRLEN];
+};
+
+static bool kernel_ll_ready(void *ctx)
+{
+    struct ll_wait *w = ctx;
+    bool tentative = true;
+    return lk_linklocal6(w->ifname, w->ll, &tentative) == 0 && !tentative;
+}
+
+struct slaac_wait {
+    struct lab *lab;
+    char needle[LK_ADDR6STRLEN + 16];
+    char line[160];
+};
+
+static bool slaac_formed(void *ctx)
+{
+    static const char *const bad[] = {"tentative", "dadfailed", NULL};
+    struct slaac_wait *w = ctx;
+    return listing_line(w->lab, wskstack_list_addrs, w->needle, bad, w->line, sizeof w->line);
+}
+
+static void step_slaac(struct lab *lab)
+{
+    static const char title[] = "SLAAC from radvd (" LAB_RA_PREFIX "/64)";
+    /* The address the stack must form: the prefix and the modified EUI-64
+     * of its MAC (RFC 4291 appendix A). */
+    uint8_t a[16];
+    char as[LK_ADDR6STRLEN], err[512] = "";
+    if (lk_addr6_parse(LAB_RA_PREFIX, a, NULL) != 0) {
+        step_result(lab, 9, title, false, "bad prefix %s", LAB_RA_PREFIX);
+        return;
+    }
+    a[8] = lab->smac[0] ^ 0x02;
+    a[9] = lab->smac[1];
+    a[10] = lab->smac[2];
+    a[11] = 0xff;
+    a[12] = 0xfe;
+    a[13] = lab->smac[3];
+    a[14] = lab->smac[4];
+    a[15] = lab->smac[5];
+    lk_addr6_str(a, as);
+
+    /* radvd advertises a router lifetime of 0 on an interface that does
+     * not forward: forwarding on, in this namespace only.  The kernel gets
+     * an address on the prefix, to reach the new address on-link, and
+     * radvd needs its link-local address (the RAs' source). */
+    int rc = lk_sysctl("net/ipv6/conf/all/forwarding", "1");
+    if (rc == 0)
+        rc = lk_addr6_add(lab->ifname, LAB_RA_KERNEL, true);
+    struct ll_wait lw;
+    memset(&lw, 0, sizeof lw);
+    lw.ifname = lab->ifname;
+    if (rc == 0 && lk_wait_until(kernel_ll_ready, &lw, 3000, 20) != 0)
+        rc = -ETIMEDOUT;
+    if (rc != 0) {
+        step_result(lab, 9, title, false,
+                    "preparing the kernel side (forwarding, %s, link-local): %s", LAB_RA_KERNEL,
+                    strerror(-rc));
+        return;
+    }
+    int64_t ra0 = cnt(lab, "Icmp6InRouterAdvertisements");
+    int64_t echos0 = cnt(lab, "Icmp6InEchos");
+    struct lk_radvd *r = NULL;
+    uint64_t t0 = lk_now_ns();
+    rc = lk_radvd_start(lab->ifname, LAB_RADVD_IFACE, 3000, &r, err, sizeof err);
+    if (rc != 0) {
+        step_result(lab, 9, title, false, "radvd did not start (%s): %s%s", strerror(-rc),
+                    err[0] ? err : "?",
+                    strstr(err, "bootstrap") ? "" : "; run tools/bootstrap.sh to install it");
+        return;
+    }
+    /* radvd's first RA (or its answer to a solicitation), then the stack's
+     * DAD for the new address (1 s). */
+    struct slaac_wait sw;
+    memset(&sw, 0, sizeof sw);
+    sw.lab = lab;
+    snprintf(sw.needle, sizeof sw.needle, "inet6 %s/64 ", as);
+    bool formed = false;
+    for (int i = 0; i < 100 && !g_stop && !formed; i++) /* at most 10 s */
+        formed = lk_wait_until(slaac_formed, &sw, 100, 20) == 0;
+    double t_formed = (lk_now_ns() - t0) / 1e9;
+    int64_t ra = cnt(lab, "Icmp6InRouterAdvertisements") - ra0;
+    char detail[256] = "not pinged";
+    int replies = formed ? ping6_series(as, 0x6a9, detail, sizeof detail) : 0;
+    int64_t echos = formed ? cnt_settle(lab, "Icmp6InEchos", echos0, LAB_PINGS) : 0;
+    lk_radvd_stop(r);
+    step_result(lab, 9, title, formed && ra >= 1 && replies == LAB_PINGS && echos == LAB_PINGS,
+                "radvd on %s (kernel link-local %s); Icmp6InRouterAdvertisements +%lld; %s%s "
+                "after %.1f s; the kernel pings it: %d/%d replies, %s",
+                lab->ifname, lw.ll, (long long)ra, formed ? "stack: " : "no address ",
+                formed ? sw.line : as, t_formed, replies, LAB_PINGS, detail);
+}
+
+/* ---- --json ------------------------------------------------------------------------------------- */
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f); /* UTF-8 passes through */
+    }
+    fputc('"', f);
+}
+
+/* {"steps":[...],"ok":..,"counters":{...}} on stdout; the counters are the
+ * stack's non-zero ones (nstat names), so this runs before teardown. */
+static void json_summary(struct lab *lab, bool ok, const char *interrupted)
+{
+    FILE *f = stdout;
+    fputs("{\"steps\":[", f);
+    for (int i = 0; i < lab->nres; i++) {
+        fprintf(f, "%s{\"n\":%d,\"name\":", i ? "," : "", lab->res[i].n);
+        json_str(f, lab->res[i].title);
+        fprintf(f, ",\"ok\":%s,\"detail\":", lab->res[i].ok ? "true" : "false");
+        json_str(f, lab->res[i].detail);
+        fputc('}', f);
+    }
+    fprintf(f, "],\"ok\":%s", ok ? "true" : "false");
+    if (interrupted)
+        fprintf(f, ",\"interrupted\":\"%s\"", interrupted);
+    if (wskc_contract_errors)
+        fprintf(f, ",\"wsk_contract_errors\":%d", (int)wskc_contract_errors);
+    fputs(",\"counters\":{", f);
+    bool first = true;
+    for (unsigned i = 0; lab->st && wskstack_counter_name(i) != NULL; i++) {
+        uint64_t v = wskstack_counter_value(lab->st, i);
+        if (v == 0)
+            continue;
+        fprintf(f, "%s\"%s\":%llu", first ? "" : ",", wskstack_counter_name(i),
+                (unsigned long long)v);
+        first = false;
+    }
+    fputs("}}\n", f);
+    fflush(f);
+}
+
+/* A value for WSKSTACK_CONFIG may not contain the separator. */
+static bool config_value_ok(const char *opt, const char *v)
+{
+    if (v == NULL || v[0] == '\0' || strchr(v, ';') != NULL) {
+        fprintf(stderr, "wsk-lab: %s needs a value without ';'\n", opt);
+        return false;
+    }
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     struct lab lab;
     memset(&lab, 0, sizeof lab);
     lab.kfd = lab.arpcap = -1;
+    hout = stdout;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -493,11 +837,38 @@ int main(int argc, char **argv)
             return 0;
         } else if (strcmp(argv[i], "--counters") == 0) {
             lab.verbose_counters = true;
+        } else if (strcmp(argv[i], "--trace") == 0) {
+            lab.trace = "all";
+        } else if (strncmp(argv[i], "--trace=", 8) == 0) {
+            lab.trace = argv[i] + 8;
+            if (!config_value_ok("--trace=", lab.trace))
+                return 2;
+        } else if (strcmp(argv[i], "--pcap") == 0 || strncmp(argv[i], "--pcap=", 7) == 0) {
+            lab.pcap = argv[i][6] == '=' ? argv[i] + 7 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!config_value_ok("--pcap", lab.pcap))
+                return 2;
+        } else if (strcmp(argv[i], "--keep") == 0) {
+            lab.keep = true;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            lab.json = true;
         } else {
             fprintf(stderr, "wsk-lab: unknown argument '%s'\n", argv[i]);
             usage(stderr);
             return 2;
         }
+    }
+    if (lab.json && lab.pcap && strcmp(lab.pcap, "-") == 0) {
+        fprintf(stderr, "wsk-lab: --json and --pcap - both want stdout\n");
+        return 2;
+    }
+    if (lab.json)
+        hout = stderr;
+    int cl = snprintf(lab.config, sizeof lab.config, "%s%s%s%s%s", LAB_CONFIG,
+                      lab.trace ? ";trace=" : "", lab.trace ? lab.trace : "",
+                      lab.pcap ? ";pcap=" : "", lab.pcap ? lab.pcap : "");
+    if (cl < 0 || (size_t)cl >= sizeof lab.config) {
+        fprintf(stderr, "wsk-lab: --trace/--pcap values too long\n");
+        return 2;
     }
 
     struct sigaction sa;
@@ -508,40 +879,68 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     if (lab_setup(&lab) != 0) {
+        if (lab.json)
+            printf("{\"steps\":[],\"ok\":false,\"error\":\"setup failed (see stderr)\"}\n");
         lab_teardown(&lab);
         return 2;
     }
     char m1[18], m2[18], port[48], wire[40];
     snprintf(port, sizeof port, "WSK datagram socket, port %u", lab.port);
     snprintf(wire, sizeof wire, " <== %s (TAP) ==> ", lab.ifname);
-    printf("wsk-lab: a WSK client and the Linux kernel, in a private network namespace\n"
-           "\n"
-           "    %-19s%-*s%s\n"
-           "    %-19s%-*s%s\n"
-           "    %-19s%s%s\n"
-           "    %-19s%-*s%s\n"
-           "\n",
-           "Linux kernel", (int)strlen(wire), "", "wskstack (this process)",
-           LAB_KERNEL "/24", (int)strlen(wire), "", LAB_STACK "/24",
-           lk_mac_str(lab.kmac, m1), wire, lk_mac_str(lab.smac, m2),
-           "sockets, ping", (int)strlen(wire), "", port);
-    fflush(stdout);
+    fprintf(hout,
+            "wsk-lab: a WSK client and the Linux kernel, in a private network namespace\n"
+            "\n"
+            "    %-19s%-*s%s\n"
+            "    %-19s%-*s%s\n"
+            "    %-19s%-*s%s\n"
+            "    %-19s%s%s\n"
+            "    %-19s%-*s%s\n"
+            "\n",
+            "Linux kernel", (int)strlen(wire), "", "wskstack (this process)",
+            LAB_KERNEL "/24", (int)strlen(wire), "", LAB_STACK "/24",
+            LAB_KERNEL6 "/64", (int)strlen(wire), "", LAB_STACK6 "/64",
+            lk_mac_str(lab.kmac, m1), wire, lk_mac_str(lab.smac, m2),
+            "sockets, ping", (int)strlen(wire), "", port);
+    fflush(hout);
 
-    void (*steps[])(struct lab *) = {step_arp, step_ping, step_send, step_receive,
-                                     step_unreach_port, step_unreach_host};
+    void (*steps[])(struct lab *) = {step_arp,          step_ping,         step_send,
+                                     step_receive,      step_unreach_port, step_unreach_host,
+                                     step_ndp,          step_ping6,        step_slaac};
     const int nsteps = (int)(sizeof steps / sizeof steps[0]);
     for (int i = 0; i < nsteps && !g_stop; i++)
         steps[i](&lab);
 
     int rc;
+    const char *interrupted = NULL;
     if (g_stop) {
-        printf("\nwsk-lab: interrupted (%s) after %d of %d steps; cleaning up\n",
-               g_stop == SIGINT ? "SIGINT" : "SIGTERM", lab.passed + lab.failed, nsteps);
+        interrupted = g_stop == SIGINT ? "SIGINT" : "SIGTERM";
+        fprintf(hout, "\nwsk-lab: interrupted (%s) after %d of %d steps; cleaning up\n",
+                interrupted, lab.passed + lab.failed, nsteps);
         rc = 130;
     } else {
-        printf("\n%d of %d steps passed%s\n", lab.passed, nsteps,
-               wskc_contract_errors ? " (WSK completion contract violations seen)" : "");
+        fprintf(hout, "\n%d of %d steps passed%s\n", lab.passed, nsteps,
+                wskc_contract_errors ? " (WSK completion contract violations seen)" : "");
         rc = (lab.passed == nsteps && wskc_contract_errors == 0) ? 0 : 1;
+    }
+    fflush(hout);
+    if (lab.json)
+        json_summary(&lab, rc == 0, interrupted);
+
+    if (lab.keep && !g_stop) {
+        /* The namespace is private to this process: nsenter reaches it
+         * through /proc/<pid>/ns/net while we are alive. */
+        fprintf(hout,
+                "\nwsk-lab: --keep: the lab stays up until SIGINT/SIGTERM (Ctrl-C).  To look "
+                "inside:\n"
+                "    sudo nsenter --net=/proc/%ld/ns/net ip addr show %s\n"
+                "    sudo nsenter --net=/proc/%ld/ns/net ping -c1 %s\n"
+                "    sudo nsenter --net=/proc/%ld/ns/net ping -c1 %s\n",
+                (long)getpid(), lab.ifname, (long)getpid(), LAB_STACK, (long)getpid(),
+                LAB_STACK6);
+        fflush(hout);
+        while (!g_stop)
+            lk_sleep_ms(200);
+        fprintf(hout, "wsk-lab: %s: cleaning up\n", g_stop == SIGINT ? "SIGINT" : "SIGTERM");
     }
     lab_teardown(&lab);
     return rc;
