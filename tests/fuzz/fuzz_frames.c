@@ -20,8 +20,12 @@
  *    theirs (stack_pkts_in_use() == 0 before destroy);
  *  - every transmitted frame is at least an Ethernet header and at most
  *    the MTU + 14 bytes.
- * Seeds: tests/fuzz/seeds/ (an ARP request, an ICMP echo request, a UDP
- * datagram to each endpoint), made by tests/fuzz/make_seeds.py.
+ * The stack also has 2001:db8::2/64 (DAD completed before the frames) and
+ * the wildcard endpoint is dual-stack, so IPv6, ICMPv6, ND and fragments
+ * of both families reach real state.
+ * Seeds: tests/fuzz/seeds/ (ARP, ICMP echo, UDP to each endpoint, ICMPv6
+ * echo, NS, RA, UDP over IPv6, IPv4 and IPv6 fragments in reverse order),
+ * made by tests/fuzz/make_seeds.py.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -29,11 +33,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stack/ipv6_impl.h"
 #include "stack/stack.h"
 #include "tap/dev.h"
 #include "wskstack.h"
 
-#define FUZZ_CONFIG "addr=192.0.2.2/24;mac=02:00:5e:00:02:02;mtu=1500"
+#define FUZZ_CONFIG "addr=192.0.2.2/24;addr=2001:db8::2/64;mac=02:00:5e:00:02:02;mtu=1500"
 #define FUZZ_MTU 1500
 
 struct fuzz_clock {
@@ -122,11 +127,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&wild, 0, sizeof wild);
     memset(&spec, 0, sizeof spec);
     wild.ops = spec.ops = &fuzz_ep_ops;
-    wild.flags = spec.flags = UDP_EP_V4;
+    wild.flags = UDP_EP_V4 | UDP_EP_V6; /* dual-stack wildcard */
+    spec.flags = UDP_EP_V4;
     struct ip_addr any = {.af = IPA_NONE}, local = ip4(0xc0000202); /* 192.0.2.2 */
     if (udp_bind(st, &wild, &any, 7) != 0 || udp_bind(st, &spec, &local, 5000) != 0)
         fatal("udp_bind", "failed");
     drain_tx(dev); /* gratuitous ARP at start */
+
+    /* IPv6: run DAD to completion (no random start delay) so 2001:db8::2
+     * and the link-local address are PREFERRED before the frames arrive. */
+    addr6_set_seed(st, 0);
+    addr6_start(st, clk.now);
+    for (int i = 0; i < 3; i++) {
+        clk.now += 1000000000ull;
+        stack_poll(st, clk.now);
+        drain_tx(dev);
+    }
 
     /* A send that must wait for 192.0.2.1 to be resolved. */
     static const char hello[] = "fuzz";

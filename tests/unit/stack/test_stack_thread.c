@@ -16,31 +16,17 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "stack/stack_impl.h"
+#define FX4_NODES
+#include "fx4.h"
 #include "testutil.h"
 
 #define IP_A 0xC0000201u
 #define IP_B 0xC0000202u
 
-struct node {
-    struct wskstack *st;
-    struct dev *dev;
-};
-
 static void make(struct node *n, const char *name, uint32_t ip, uint8_t last)
 {
-    struct wskstack_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.has_mac = true;
     const uint8_t mac[6] = {0x02, 0, 0, 0, 0, last};
-    memcpy(cfg.mac, mac, 6);
-    cfg.addrs[0].addr = ip4(ip);
-    cfg.addrs[0].plen = 24;
-    cfg.n_addrs = 1;
-    n->dev = memdev_create(name, 1500);
-    assert_non_null(n->dev);
-    char err[128];
-    assert_int_equal(stack_create_on_dev(&cfg, n->dev, 0, &n->st, err, sizeof err), 0);
+    fx4_node_new(n, name, ip, mac, 0);
 }
 
 struct pump {
@@ -85,20 +71,7 @@ static void req_done(struct tx_req *r, int err)
 
 static int send_udp(struct node *n, uint32_t src, uint32_t dst, struct req *q)
 {
-    struct pkt *p = pkt_alloc(n->st, 28);
-    uint8_t *b = pkt_data(p);
-    memset(b, 0, 28);
-    struct ipv4_repr ip = {.src = src, .dst = dst, .proto = IP_PROTO_UDP, .ttl = 64,
-                           .hdr_len = 20, .total_len = 28, .id = 1};
-    ipv4_emit(&ip, b);
-    put_be16(b + 20, 1234);
-    put_be16(b + 22, 9);
-    put_be16(b + 24, 8);
-    p->len = 28;
-    if (q) {
-        q->r.done = req_done;
-        p->req = &q->r;
-    }
+    struct pkt *p = fx4_udp28(n, src, dst, q ? &q->r : NULL, req_done);
     return neigh_output(n->st, p, dst, stack_now(n->st));
 }
 

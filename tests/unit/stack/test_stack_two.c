@@ -10,7 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "stack/stack_impl.h"
+#define FX4_NODES
+#include "fx4.h"
 
 #define NS 1000000000ull
 #define IP_A 0xC0000201u /* 192.0.2.1 */
@@ -18,10 +19,6 @@
 static const uint8_t MAC_A[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x0a};
 static const uint8_t MAC_B[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x0b};
 
-struct node {
-    struct wskstack *st;
-    struct dev *dev;
-};
 struct fx {
     struct node a, b;
     uint64_t now;
@@ -31,17 +28,7 @@ static uint64_t fx_clock(void *ctx) { return ((struct fx *)ctx)->now; }
 
 static void make(struct fx *f, struct node *n, const char *name, uint32_t ip, const uint8_t mac[6])
 {
-    struct wskstack_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.has_mac = true;
-    memcpy(cfg.mac, mac, 6);
-    cfg.addrs[0].addr = ip4(ip);
-    cfg.addrs[0].plen = 24;
-    cfg.n_addrs = 1;
-    n->dev = memdev_create(name, 1500);
-    assert_non_null(n->dev);
-    char err[128];
-    assert_int_equal(stack_create_on_dev(&cfg, n->dev, STACK_NO_THREAD, &n->st, err, sizeof err), 0);
+    fx4_node_new(n, name, ip, mac, STACK_NO_THREAD);
     stack_set_clock(n->st, fx_clock, f);
 }
 
@@ -96,20 +83,7 @@ static void req_done(struct tx_req *r, int err)
 
 static int send_udp(struct fx *f, struct node *n, uint32_t src, uint32_t dst, struct req *q)
 {
-    struct pkt *p = pkt_alloc(n->st, 28);
-    uint8_t *b = pkt_data(p);
-    memset(b, 0, 28);
-    struct ipv4_repr ip = {.src = src, .dst = dst, .proto = IP_PROTO_UDP, .ttl = 64,
-                           .hdr_len = 20, .total_len = 28, .id = 1};
-    ipv4_emit(&ip, b);
-    put_be16(b + 20, 1234);
-    put_be16(b + 22, 9);
-    put_be16(b + 24, 8);
-    p->len = 28;
-    if (q) {
-        q->r.done = req_done;
-        p->req = &q->r;
-    }
+    struct pkt *p = fx4_udp28(n, src, dst, q ? &q->r : NULL, req_done);
     return neigh_output(n->st, p, dst, f->now);
 }
 
