@@ -145,7 +145,8 @@ static void test_walkthrough_functions_exist(void **state)
     const char *src = getenv("WSKSTACK_SRC");
     assert_non_null(src);
     char path[1024];
-    snprintf(path, sizeof path, "%s/docs/walkthrough.md", src);
+    int k = snprintf(path, sizeof path, "%s/docs/walkthrough.md", src);
+    assert_true(k > 0 && (size_t)k < sizeof path);
     char *md = slurp(path);
     if (md == NULL)
         fail_msg("cannot read %s", path);
@@ -158,7 +159,8 @@ static void test_walkthrough_functions_exist(void **state)
 
     unsigned bad = 0;
     for (unsigned i = 0; i < n; i++) {
-        snprintf(path, sizeof path, "%s/%s", src, pairs[i].file);
+        k = snprintf(path, sizeof path, "%s/%s", src, pairs[i].file);
+        assert_true(k > 0 && (size_t)k < sizeof path);
         char *text = slurp(path);
         if (text == NULL) {
             print_error("docs/walkthrough.md: %s: no such file\n", pairs[i].file);
