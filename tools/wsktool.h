@@ -34,7 +34,8 @@
 /* Long-option codes of the configuration options (beyond any char). */
 enum {
     WT_OPT_TAP = 0x100, WT_OPT_MAC, WT_OPT_MTU, WT_OPT_ADDR, WT_OPT_GATEWAY, WT_OPT_HOST_ADDR,
-    WT_OPT_SLAAC, WT_OPT_CONFIG, WT_OPT_COUNTERS, WT_OPT__LAST
+    WT_OPT_SLAAC, WT_OPT_TRACE, WT_OPT_TRACE_FORMAT, WT_OPT_TRACE_FILE, WT_OPT_PCAP,
+    WT_OPT_CONFIG, WT_OPT_COUNTERS, WT_OPT__LAST
 };
 
 #define WT_LONG_OPTIONS                                                  \
@@ -45,6 +46,10 @@ enum {
     {"gateway", required_argument, NULL, WT_OPT_GATEWAY},                \
     {"host-addr", required_argument, NULL, WT_OPT_HOST_ADDR},            \
     {"slaac", required_argument, NULL, WT_OPT_SLAAC},                    \
+    {"trace", optional_argument, NULL, WT_OPT_TRACE},                    \
+    {"trace-format", required_argument, NULL, WT_OPT_TRACE_FORMAT},      \
+    {"trace-file", required_argument, NULL, WT_OPT_TRACE_FILE},          \
+    {"pcap", required_argument, NULL, WT_OPT_PCAP},                      \
     {"config", required_argument, NULL, WT_OPT_CONFIG},                  \
     {"counters", no_argument, NULL, WT_OPT_COUNTERS}
 
@@ -58,9 +63,14 @@ enum {
     "  --gateway A         default router (repeatable, one per family)\n"                   \
     "  --host-addr A/P     an address for the kernel side of the TAP (repeatable)\n"        \
     "  --slaac on|off      IPv6 addresses from Router Advertisements (default on)\n"        \
+    "  --trace[=LAYERS]    explain each decision on stderr: all (default) or a list of\n"   \
+    "                      link,arp,nd,ipv4,ipv6,frag,icmp,icmpv6,udp,wsk,irp\n"           \
+    "  --trace-format F    text (default) or json (JSON Lines)\n"                          \
+    "  --trace-file PATH   write the trace to PATH instead of stderr\n"                    \
+    "  --pcap FILE         capture every frame sent and received (libpcap, ns stamps)\n"    \
     "  --config 'k=v;...'  any other keys, as WSKSTACK_CONFIG text (repeatable)\n"          \
     "The configuration is WSKSTACK_CONFIG from the environment, then each --config,\n"      \
-    "then the options above: tap, mac, mtu and slaac take the last value given; an\n"       \
+    "then the options above: single-valued keys take the last value given; an\n"            \
     "--addr, --gateway or --host-addr option replaces every value of that key from\n"       \
     "WSKSTACK_CONFIG and --config.\n"                                                       \
     "\n"                                                                                    \
@@ -99,11 +109,14 @@ static inline void wt_cfg_init(struct wt_cfg *c)
 static inline bool wt_cfg_option(struct wt_cfg *c, int opt, const char *arg)
 {
     static const char *const keys[] = {"tap", "mac", "mtu", "addr", "gateway", "host-addr",
-                                       "slaac"};
+                                       "slaac", "trace", "trace-format", "trace-file", "pcap"};
     char seg[512];
     switch (opt) {
     case WT_OPT_TAP: case WT_OPT_MAC: case WT_OPT_MTU: case WT_OPT_ADDR: case WT_OPT_GATEWAY:
-    case WT_OPT_HOST_ADDR: case WT_OPT_SLAAC:
+    case WT_OPT_HOST_ADDR: case WT_OPT_SLAAC: case WT_OPT_TRACE: case WT_OPT_TRACE_FORMAT:
+    case WT_OPT_TRACE_FILE: case WT_OPT_PCAP:
+        if (opt == WT_OPT_TRACE && arg == NULL)
+            arg = "all"; /* bare --trace */
         if (strchr(arg, ';')) {
             c->overflow = true;   /* a ';' would smuggle in another key */
             return true;

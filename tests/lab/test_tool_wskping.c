@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "testutil.h"
@@ -181,6 +182,54 @@ static void test_ping4_icmp_error(void **state)
                            "time [0-9]+ms$");
 }
 
+/* --trace=arp,icmp explains the ARP resolution and the echo reply on stderr
+ * (text format: "<time> <layer> <dir> <message>"), and only those layers;
+ * --pcap writes a capture file with every frame (ARP request and reply,
+ * echo request and reply: 4 frames, checked by size). */
+static void test_ping4_trace_pcap(void **state)
+{
+    (void)state;
+    char pcap[] = "/tmp/wskping-pcap-XXXXXX";
+    int fd = mkstemp(pcap);
+    assert_true(fd >= 0);
+    close(fd);
+    char pcap_opt[64];
+    snprintf(pcap_opt, sizeof pcap_opt, "--pcap=%s", pcap);
+    char *argv[] = {(char *)tr_tool("wsk-ping"), CFG4, "--trace=arp,icmp", pcap_opt, "-c", "1",
+                    "192.0.2.1", NULL};
+    struct tr t;
+    assert_int_equal(tr_run(&t, argv, NULL, 20000), 0);
+    assert_non_null(strstr(t.err, " arp - 192.0.2.1: NONE -> INCOMPLETE (RFC 1122 \xc2\xa7" "2.3.2.2)\n"));
+    assert_non_null(strstr(t.err, " arp - 192.0.2.1: INCOMPLETE -> REACHABLE (RFC 826)\n"));
+    assert_non_null(strstr(t.err, " icmp rx type 0 code 0: checksum ok (RFC 792)\n"));
+    /* only the layers asked for: no udp/ipv4/ipv6/nd lines */
+    assert_null(strstr(t.err, " udp "));
+    assert_null(strstr(t.err, " ipv4 "));
+    assert_null(strstr(t.err, " nd "));
+    /* the capture: a pcap header, then at least the 4 frames of the exchange */
+    FILE *f = fopen(pcap, "rb");
+    assert_non_null(f);
+    unsigned char hdr[24];
+    assert_int_equal(fread(hdr, 1, sizeof hdr, f), sizeof hdr);
+    /* nanosecond-resolution pcap magic 0xa1b23c4d (either byte order) */
+    assert_true((hdr[0] == 0x4d && hdr[1] == 0x3c && hdr[2] == 0xb2 && hdr[3] == 0xa1) ||
+                (hdr[0] == 0xa1 && hdr[1] == 0xb2 && hdr[2] == 0x3c && hdr[3] == 0x4d));
+    unsigned frames = 0;
+    unsigned char rec[16];
+    while (fread(rec, 1, sizeof rec, f) == sizeof rec) {
+        unsigned incl = hdr[0] == 0x4d ? (unsigned)rec[8] | (unsigned)rec[9] << 8 |
+                                             (unsigned)rec[10] << 16 | (unsigned)rec[11] << 24
+                                       : (unsigned)rec[11] | (unsigned)rec[10] << 8 |
+                                             (unsigned)rec[9] << 16 | (unsigned)rec[8] << 24;
+        assert_true(incl >= 14 && incl <= 1514);
+        assert_int_equal(fseek(f, (long)incl, SEEK_CUR), 0);
+        frames++;
+    }
+    fclose(f);
+    unlink(pcap);
+    assert_true(frames >= 4);
+}
+
 static void test_usage(void **state)
 {
     (void)state;
@@ -211,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_ping4_absent),
         cmocka_unit_test(test_ping6_absent),
         cmocka_unit_test(test_ping4_icmp_error),
+        cmocka_unit_test(test_ping4_trace_pcap),
         cmocka_unit_test(test_usage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
