@@ -25,6 +25,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 #   libclang-rt-14-dev                   clang's libFuzzer and sanitizer runtimes
 #   iproute2 iputils-ping                ip/nstat/ping for lab users and scripts
 #   util-linux                           unshare(1) (scripts, namespaces)
+#   socat                                the kernel-side peer of the README lab session
 #   radvd                                the IPv6 lab's router: test_lab6_slaac starts it
 #                                        on the kernel side of its TAP, inside the
 #                                        test's own network namespace (SLAAC, RFC 4862)
@@ -33,7 +34,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 #   ca-certificates is not needed: nothing is downloaded besides packages.
 packages=(cmake pkg-config make gcc libc6-dev clang libnl-3-dev libnl-route-3-dev
           libcmocka-dev libpcap-dev libclang-rt-14-dev iproute2 iputils-ping util-linux
-          radvd tshark)
+          radvd tshark socat)
 
 missing=()
 for p in "${packages[@]}"; do
