@@ -11,6 +11,7 @@
  * (wsk_complete_sync), unless it is itself running on a completion thread.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,58 @@ static _Thread_local const struct wsk_provider *tls_compl_prov;
 bool wsk_on_compl_thread(const struct wsk_provider *prov)
 {
     return tls_compl_prov == prov;
+}
+
+const char *wsk_status_name(NTSTATUS status)
+{
+    switch (status) {
+    case STATUS_SUCCESS: return "STATUS_SUCCESS";
+    case STATUS_PENDING: return "STATUS_PENDING";
+    case STATUS_CANCELLED: return "STATUS_CANCELLED";
+    case STATUS_INVALID_PARAMETER: return "STATUS_INVALID_PARAMETER";
+    case STATUS_INVALID_DEVICE_STATE: return "STATUS_INVALID_DEVICE_STATE";
+    case STATUS_INVALID_BUFFER_SIZE: return "STATUS_INVALID_BUFFER_SIZE";
+    case STATUS_INSUFFICIENT_RESOURCES: return "STATUS_INSUFFICIENT_RESOURCES";
+    case STATUS_FILE_FORCED_CLOSED: return "STATUS_FILE_FORCED_CLOSED";
+    case STATUS_ACCESS_DENIED: return "STATUS_ACCESS_DENIED";
+    case STATUS_NETWORK_UNREACHABLE: return "STATUS_NETWORK_UNREACHABLE";
+    case STATUS_HOST_UNREACHABLE: return "STATUS_HOST_UNREACHABLE";
+    case STATUS_ADDRESS_ALREADY_ASSOCIATED: return "STATUS_ADDRESS_ALREADY_ASSOCIATED";
+    case STATUS_INVALID_ADDRESS: return "STATUS_INVALID_ADDRESS";
+    case STATUS_NOT_SUPPORTED: return "STATUS_NOT_SUPPORTED";
+    case STATUS_UNSUCCESSFUL: return "STATUS_UNSUCCESSFUL";
+    default: return NULL;
+    }
+}
+
+const char *wsk_status_str(NTSTATUS status)
+{
+    static _Thread_local char buf[16];
+    const char *n = wsk_status_name(status);
+    if (n != NULL)
+        return n;
+    snprintf(buf, sizeof buf, "0x%08x", (unsigned)status);
+    return buf;
+}
+
+/* Called only behind TRACE_ON(prov->trace_mask, TRACE_IRP) (WSK_TRACE_IRP). */
+void wsk_trace_irp(struct wsk_provider *prov, const char *event, const char *call, PIRP irp,
+                   NTSTATUS status, ULONG_PTR info)
+{
+    char ip[32];
+    snprintf(ip, sizeof ip, "%p", (void *)irp);
+    const char *name = wsk_status_str(status);
+    struct trace_fields f = {.irp = ip, .status = name};
+    if (strcmp(event, "issued") == 0) {
+        f.status = NULL;
+        trace_event(prov->st, TL_IRP, TD_NONE, event, &f, "issued %s irp=%s", call, ip);
+    } else if (strcmp(event, "completed") == 0) {
+        trace_event(prov->st, TL_IRP, TD_NONE, event, &f, "completed irp=%s %s info=%lu", ip,
+                    name, (unsigned long)info);
+    } else {
+        trace_event(prov->st, TL_IRP, TD_NONE, event, &f, "%s %s irp=%s %s", event,
+                    call ? call : "-", ip, name);
+    }
 }
 
 bool wsk_irp_take(PIRP irp)
@@ -83,6 +136,7 @@ static void wsk_cqe_run(struct wsk_provider *prov, struct wsk_cqe *e)
 
     irp->IoStatus.Status = e->status;
     irp->IoStatus.Information = e->info;
+    WSK_TRACE_IRP(prov, "completed", NULL, irp, e->status, e->info);
     IoCompleteRequest(irp, IO_NO_INCREMENT);
     if (release)
         release(e);
@@ -149,6 +203,7 @@ int wsk_provider_start(struct wsk_provider *prov, struct wskstack *st)
 {
     memset(prov, 0, sizeof(*prov));
     prov->st = st;
+    prov->trace_mask = stack_trace_mask(st); /* fixed once the stack runs */
     pthread_mutex_init(&prov->lock, NULL);
     pthread_mutex_init(&prov->socks_lock, NULL);
     pthread_cond_init(&prov->work_cv, NULL);
@@ -190,6 +245,7 @@ NTSTATUS wsk_complete_sync_e(struct wsk_provider *prov, struct wsk_cq *q, struct
         /* Waiting here would wait for ourselves.  e outlives the call
          * (heap), the routine runs after we return. */
         IoMarkIrpPending(e->irp);
+        WSK_TRACE_IRP(prov, "pended", NULL, e->irp, STATUS_PENDING, 0);
         e->waiter = NULL;
         wsk_cq_push(prov, q, e);
         return STATUS_PENDING;
@@ -224,6 +280,7 @@ NTSTATUS wsk_complete_sync(struct wsk_provider *prov, struct wsk_cq *q, PIRP irp
              * returns (WSK allows that), with PendingReturned FALSE. */
             irp->IoStatus.Status = status;
             irp->IoStatus.Information = info;
+            WSK_TRACE_IRP(prov, "completed", NULL, irp, status, info);
             IoCompleteRequest(irp, IO_NO_INCREMENT);
             return status;
         }

@@ -42,6 +42,18 @@
  *     socket not bound -> STATUS_INVALID_DEVICE_STATE; device gone ->
  *     STATUS_FILE_FORCED_CLOSED; cancelled / closed -> STATUS_CANCELLED.
  *   WskSendMessages: the policy in wsk_impl.h; statuses as WskSendTo.
+ *   AF_INET6 sockets (issue 4): addresses are SOCKADDR_IN6 (socket.c
+ *     wsk_sockaddr_get/put; "not AF_INET" above reads "not the socket's
+ *     family"); Length > 65527 -> STATUS_INVALID_BUFFER_SIZE; an IPv6
+ *     destination takes IPV6_UNICAST_HOPS / IPV6_TCLASS / IPV6_DONTFRAG /
+ *     IPV6_UNICAST_IF and an IN6_PKTINFO cmsg (IPPROTO_IPV6 IPV6_PKTINFO,
+ *     shorter than 20 bytes -> STATUS_INVALID_PARAMETER); ::ffff:a.b.c.d
+ *     leaves as IPv4 with the IPPROTO_IP options and IN_PKTINFO (V6-only:
+ *     STATUS_NETWORK_UNREACHABLE).  Receive: IPv4 senders as
+ *     ::ffff:a.b.c.d; IPv4 datagrams get the IPPROTO_IP cmsgs, IPv6 ones
+ *     IN6_PKTINFO {destination, ifindex} (IPV6_PKTINFO) then IPV6_TCLASS /
+ *     IPV6_ECN / IPV6_HOPLIMIT INT cmsgs (IPV6_RECVTCLASS / IPV6_ECN /
+ *     IPV6_HOPLIMIT options).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -185,7 +197,22 @@ ULONG wsk_rx_cmsgs(struct wskstack *st, const struct wsk_opts *o, const struct u
 {
     ULONG off = 0;
     *ctrunc = false;
-    if (o->pktinfo) {
+    bool v6 = info->dst.af == IPA_V6;
+    if (v6 && o->v6pktinfo) {
+        /* IPV6_PKTINFO (issue 4): IN6_PKTINFO, 20 bytes, cmsg_len 36. */
+        size_t space = WSA_CMSG_SPACE(sizeof(IN6_PKTINFO));
+        if (ctl != NULL && cap - off >= space) {
+            IN6_PKTINFO pi;
+            memset(&pi, 0, sizeof(pi));
+            memcpy(&pi.ipi6_addr, info->dst.v6, 16);
+            pi.ipi6_ifindex = stack_ifindex(st);
+            wsk_put_cmsg(ctl + off, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
+            off += (ULONG)space;
+        } else {
+            *ctrunc = true;
+        }
+    }
+    if (!v6 && o->pktinfo) {
         size_t space = WSA_CMSG_SPACE(sizeof(IN_PKTINFO));
         if (ctl != NULL && cap - off >= space) {
             IN_PKTINFO pi;
@@ -203,16 +230,17 @@ ULONG wsk_rx_cmsgs(struct wskstack *st, const struct wsk_opts *o, const struct u
         INT type;
         INT val;
     } ints[3] = {
-        {o->recvtos, IP_TOS, info->tos},
-        {o->ecn, IP_ECN, info->tos & 3},
-        {o->hoplimit, IP_HOPLIMIT, info->ttl},
+        {v6 ? o->v6recvtclass : o->recvtos, v6 ? IPV6_TCLASS : IP_TOS, info->tos},
+        {v6 ? o->v6ecn : o->ecn, v6 ? IPV6_ECN : IP_ECN, info->tos & 3},
+        {v6 ? o->v6hoplimit : o->hoplimit, v6 ? IPV6_HOPLIMIT : IP_HOPLIMIT, info->ttl},
     };
+    INT level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
     for (unsigned i = 0; i < 3; i++) {
         if (!ints[i].on)
             continue;
         size_t space = WSA_CMSG_SPACE(sizeof(INT));
         if (ctl != NULL && cap - off >= space) {
-            wsk_put_cmsg(ctl + off, IPPROTO_IP, ints[i].type, &ints[i].val, sizeof(INT));
+            wsk_put_cmsg(ctl + off, level, ints[i].type, &ints[i].val, sizeof(INT));
             off += (ULONG)space;
         } else {
             *ctrunc = true;
@@ -222,10 +250,11 @@ ULONG wsk_rx_cmsgs(struct wskstack *st, const struct wsk_opts *o, const struct u
 }
 
 /* Deliver one datagram into a receive's outputs.  Returns bytes copied. */
-static size_t wsk_rx_deliver(struct wskstack *st, const struct wsk_rx_out *o,
+static size_t wsk_rx_deliver(const struct wsk_sock *s, const struct wsk_rx_out *o,
                              const struct wsk_opts *opts, const uint8_t *data, size_t len,
                              const struct udp_rx_info *info)
 {
+    struct wskstack *st = s->prov->st;
     size_t copied = wsk_mdl_scatter(&o->buf, data, len);
     ULONG flags = 0;
     if (copied < len)
@@ -235,7 +264,7 @@ static size_t wsk_rx_deliver(struct wskstack *st, const struct wsk_rx_out *o,
     if (info->mcast)
         flags |= MSG_MCAST;
     if (o->remote != NULL)
-        wsk_sockaddr_in_put(o->remote, &info->src, info->sport);
+        wsk_sockaddr_put(s, o->remote, &info->src, info->sport);
     if (o->ctl_len != NULL) {
         bool ctrunc = false;
         *o->ctl_len = wsk_rx_cmsgs(st, opts, info, (uint8_t *)o->ctl, *o->ctl_len, &ctrunc);
@@ -312,8 +341,8 @@ static int wsk_udp_rx(struct udp_ep *ep, struct pkt *p, const struct udp_rx_info
     }
     /* SIO_WSK_SET_REMOTE_ADDRESS: only the fixed remote is accepted (DDI
      * WskSendTo / sio-wsk-set-remote-address); -EPERM -> UdpInErrors. */
-    if (s->has_remote &&
-        !(ip_addr_eq(&info->src, &s->remote) && info->sport == s->rport)) {
+    struct ip_addr from = wsk_ip_for_sock(s, &info->src); /* mapped on AF_INET6 */
+    if (s->has_remote && !(ip_addr_eq(&from, &s->remote) && info->sport == s->rport)) {
         s->stat_filtered++;
         pthread_mutex_unlock(&s->lock);
         return -EPERM;
@@ -326,7 +355,8 @@ static int wsk_udp_rx(struct udp_ep *ep, struct pkt *p, const struct udp_rx_info
         if (IoSetCancelRoutine(op->irp, NULL) == NULL)
             continue;
         struct wsk_rx_out o = {op->buf, op->remote, op->ctl_len, op->ctl, op->ctl_flags};
-        size_t n = wsk_rx_deliver(st, &o, &s->o, pkt_data(p), p->len, info);
+        size_t n = wsk_rx_deliver(s, &o, &s->o, pkt_data(p), p->len, info);
+        WSK_TRACE(s->prov, TD_RX, "deliver", "receive: datagram of %zu bytes delivered to a pending irp", n);
         wsk_recv_finish_locked(s, op, STATUS_SUCCESS, n);
         pthread_mutex_unlock(&s->lock);
         pkt_free(st, p);
@@ -354,6 +384,7 @@ static int wsk_udp_rx(struct udp_ep *ep, struct pkt *p, const struct udp_rx_info
     s->dq_count++;
     s->dq_bytes += p->len;
     s->ev_wait_new = false; /* a new arrival: indicate again (static) */
+    WSK_TRACE(s->prov, TD_RX, "queue", "receive: no irp pending, datagram of %u bytes queued (%u waiting)%s", (unsigned)p->len, s->dq_count, s->ev_enabled ? ", event indication scheduled" : "");
     wsk_event_kick_locked(s);
     pthread_mutex_unlock(&s->lock);
     return 0;
@@ -369,6 +400,7 @@ NTSTATUS WSKAPI wsk_receive_from(PWSK_SOCKET Socket, PWSK_BUF Buffer, ULONG Flag
     if (s == NULL || !wsk_irp_take(Irp))
         return STATUS_INVALID_PARAMETER;
     struct wsk_provider *prov = s->prov;
+    WSK_TRACE_IRP(prov, "issued", "WskReceiveFrom", Irp, 0, 0);
     struct wskstack *st = prov->st;
     if (Buffer == NULL || !wsk_buf_ok(Buffer))
         return wsk_complete_sync(prov, &s->cq, Irp, STATUS_INVALID_PARAMETER, 0);
@@ -390,9 +422,10 @@ NTSTATUS WSKAPI wsk_receive_from(PWSK_SOCKET Socket, PWSK_BUF Buffer, ULONG Flag
         /* A datagram is waiting: the result is known now. */
         struct wsk_opts opts = s->o;
         pthread_mutex_unlock(&s->lock);
-        size_t n = wsk_rx_deliver(st, &o, &opts, pkt_data(d->p), d->p->len, &d->info);
+        size_t n = wsk_rx_deliver(s, &o, &opts, pkt_data(d->p), d->p->len, &d->info);
         pkt_free(st, d->p);
         free(d);
+        WSK_TRACE(prov, TD_RX, "deliver", "receive: queued datagram of %zu bytes delivered to the irp", n);
         return wsk_complete_sync(prov, &s->cq, Irp, STATUS_SUCCESS, n);
     }
 
@@ -407,6 +440,7 @@ NTSTATUS WSKAPI wsk_receive_from(PWSK_SOCKET Socket, PWSK_BUF Buffer, ULONG Flag
     op->ctl = ControlInfo;
     op->ctl_flags = ControlFlags;
     Irp->Tail.Overlay.DriverContext[0] = op;
+    WSK_TRACE_IRP(prov, "pended", "WskReceiveFrom", Irp, STATUS_PENDING, 0);
     IoMarkIrpPending(Irp); /* before anything can complete it */
     op->prev = s->recvq_tail;
     if (s->recvq_tail)
@@ -448,6 +482,14 @@ void wsk_dgram_gone_locked(struct wsk_sock *s)
 }
 
 /* ---- send ----------------------------------------------------------------------------- */
+/* Largest payload accepted before anything is sent: 65507 (AF_INET);
+ * 65527 on AF_INET6 (an IPv4-mapped destination over 65507 then fails in
+ * the stack with -EMSGSIZE -> STATUS_INVALID_BUFFER_SIZE too). */
+static size_t wsk_max_payload(const struct wsk_sock *s)
+{
+    return s->family == AF_INET6 ? WSK_MAX_UDP6_PAYLOAD : WSK_MAX_UDP4_PAYLOAD;
+}
+
 /* Queue the completions of the sends at the head of s->sendq that have a
  * result and whose caller has returned - in submission order.  s->lock held. */
 static void wsk_send_flush_locked(struct wsk_sock *s)
@@ -455,6 +497,18 @@ static void wsk_send_flush_locked(struct wsk_sock *s)
     bool any = false;
     struct wsk_op *op;
     while ((op = s->sendq_head) != NULL && op->armed && op->ready) {
+        /* Take the cancel routine back before completing.  NULL: IoCancelIrp
+         * took it and wsk_send_cancel runs (or is about to); it flushes when
+         * it is done with the op, which stays at the head until then. */
+        if (op->cxl == WSK_CXL_ARMED) {
+            if (IoSetCancelRoutine(op->irp, NULL) == NULL) {
+                op->cxl = WSK_CXL_RUNNING;
+                break;
+            }
+            op->cxl = WSK_CXL_NONE;
+        }
+        if (op->cxl == WSK_CXL_RUNNING)
+            break;
         s->sendq_head = op->next;
         if (s->sendq_head == NULL)
             s->sendq_tail = NULL;
@@ -464,6 +518,69 @@ static void wsk_send_flush_locked(struct wsk_sock *s)
     }
     if (any)
         pthread_cond_broadcast(&s->cv);
+}
+
+/* tx_req_cancel every datagram of op still waiting for ARP that nobody has
+ * tried to cancel yet.  s->lock held (dropped around tx_req_cancel; the
+ * caller guarantees op is not completed meanwhile: op->armed false or
+ * op->cxl RUNNING). */
+static void wsk_send_cancel_txreqs_locked(struct wsk_sock *s, struct wsk_op *op)
+{
+    struct wskstack *st = s->prov->st;
+    for (;;) {
+        struct tx_req *r = NULL;
+        if (op->nsub == 0 && op->txq && !op->ready && !op->cancel_tried) {
+            op->cancel_tried = true;
+            r = &op->txr;
+        }
+        for (unsigned i = 0; i < op->nsub && r == NULL; i++) {
+            struct wsk_sub *sb = &op->subs[i];
+            if (sb->queued && !sb->cancel_tried) {
+                sb->cancel_tried = true;
+                r = &sb->txr;
+            }
+        }
+        if (r == NULL)
+            return;
+        pthread_mutex_unlock(&s->lock);
+        tx_req_cancel(st, r); /* true: done(-ECANCELED) already ran */
+        pthread_mutex_lock(&s->lock);
+    }
+}
+
+/* The cancel routine of a send waiting for ARP (IoCancelIrp, cancel lock
+ * held).  The op (and so the socket: close waits for an empty send queue)
+ * is alive: the completer does not complete it while cxl is ARMED with the
+ * routine gone, or RUNNING. */
+static VOID wsk_send_cancel(PDEVICE_OBJECT DeviceObject, PIRP Irp)
+{
+    struct wsk_op *op = Irp->Tail.Overlay.DriverContext[0];
+    IoReleaseCancelSpinLock(Irp->CancelIrql);
+    struct wsk_sock *s = op->sock;
+    pthread_mutex_lock(&s->lock);
+    op->cxl = WSK_CXL_RUNNING;
+    wsk_send_cancel_txreqs_locked(s, op);
+    op->cxl = WSK_CXL_NONE;
+    wsk_send_flush_locked(s); /* the real result or STATUS_CANCELLED, in order */
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Arm the cancel routine of a send with datagrams queued for ARP.  s->lock
+ * held.  true: the IRP was cancelled before (Irp->Cancel set, the routine
+ * is not armed): the caller cancels the datagrams itself. */
+static bool wsk_send_arm_cancel_locked(struct wsk_op *op)
+{
+    PIRP irp = op->irp;
+    irp->Tail.Overlay.DriverContext[0] = op;
+    KIRQL irql;
+    IoAcquireCancelSpinLock(&irql);
+    IoSetCancelRoutine(irp, wsk_send_cancel);
+    op->cxl = WSK_CXL_ARMED;
+    bool cancelled = irp->Cancel && IoSetCancelRoutine(irp, NULL) != NULL;
+    if (cancelled)
+        op->cxl = WSK_CXL_NONE;
+    IoReleaseCancelSpinLock(irql);
+    return cancelled;
 }
 
 /* tx_req->done: exactly once, no stack lock held, any thread (possibly
@@ -488,7 +605,17 @@ static void wsk_send_done(struct tx_req *r, int err)
  *                            only sends it after its option probe, which
  *                            fails)
  *   zero-length and unknown cmsgs: skipped (WireGuard's trailer). */
-static NTSTATUS wsk_send_cmsgs(const uint8_t *ctl, ULONG len, struct udp_send_args *a)
+/* The source the caller chose (IN_PKTINFO / IN6_PKTINFO).  On a dual-stack
+ * socket IN_PKTINFO applies to IPv4 / IPv4-mapped destinations and
+ * IN6_PKTINFO to the others (wsk_send_args). */
+struct wsk_pktsrc {
+    bool has4, has6;
+    struct ip_addr src4, src6;
+    uint32_t if4, if6;
+};
+
+static NTSTATUS wsk_send_cmsgs(const uint8_t *ctl, ULONG len, struct udp_send_args *a,
+                               struct wsk_pktsrc *ps)
 {
     if (len == 0)
         return STATUS_SUCCESS;
@@ -510,8 +637,20 @@ static NTSTATUS wsk_send_cmsgs(const uint8_t *ctl, ULONG len, struct udp_send_ar
                 return STATUS_INVALID_PARAMETER;
             memcpy(&pi, data, sizeof(pi));
             uint32_t src = wsk_be32(&pi.ipi_addr);
-            a->src = src != 0 ? ip4(src) : (struct ip_addr){.af = IPA_NONE};
-            a->ifindex = pi.ipi_ifindex;
+            ps->has4 = true;
+            ps->src4 = src != 0 ? ip4(src) : (struct ip_addr){.af = IPA_NONE};
+            ps->if4 = pi.ipi_ifindex;
+        } else if (h.cmsg_level == IPPROTO_IPV6 && h.cmsg_type == IPV6_PKTINFO) {
+            IN6_PKTINFO pi6;
+            if (data_len < sizeof(pi6))
+                return STATUS_INVALID_PARAMETER;
+            memcpy(&pi6, data, sizeof(pi6));
+            ps->has6 = true;
+            ps->src6 = (struct ip_addr){.af = IPA_V6};
+            memcpy(ps->src6.v6, &pi6.ipi6_addr, 16);
+            if (ip_addr_is_any(&ps->src6))
+                ps->src6 = (struct ip_addr){.af = IPA_NONE};
+            ps->if6 = pi6.ipi6_ifindex;
         } else if (h.cmsg_level == IPPROTO_IP && (h.cmsg_type == IP_TOS || h.cmsg_type == IP_ECN)) {
             INT v;
             if (data_len < sizeof(v))
@@ -542,6 +681,7 @@ static NTSTATUS wsk_send_fail_locked(struct wsk_sock *s, struct wsk_op *op, PIRP
                                      NTSTATUS status)
 {
     bool earlier = s->sendq_head != NULL && s->sendq_head != op;
+    WSK_TRACE(s->prov, TD_TX, "send", "send refused: %s", wsk_status_str(status));
     if (earlier && op == NULL) {
         op = wsk_op_new(s, irp);
         if (op != NULL) {
@@ -553,6 +693,7 @@ static NTSTATUS wsk_send_fail_locked(struct wsk_sock *s, struct wsk_op *op, PIRP
         }
     }
     if (earlier && op != NULL) {
+        WSK_TRACE_IRP(s->prov, "pended", NULL, irp, STATUS_PENDING, 0);
         IoMarkIrpPending(irp);
         op->ready = true;
         op->armed = true;
@@ -594,18 +735,32 @@ static NTSTATUS wsk_send_args(struct wsk_sock *s, PSOCKADDR RemoteAddress, ULONG
         have = true;
     }
     pthread_mutex_unlock(&s->lock);
-    if (RemoteAddress != NULL)
-        have = wsk_sockaddr_in_get(RemoteAddress, &a->dst, &a->dport);
+    if (RemoteAddress != NULL) {
+        NTSTATUS st = wsk_sockaddr_get(s, RemoteAddress, &a->dst, &a->dport);
+        if (!NT_SUCCESS(st))
+            return st;
+        have = true;
+    }
     if (!have)
         return STATUS_INVALID_PARAMETER;
-    a->ttl = o.ttl;
-    a->tos = o.tos;
-    a->df = o.df;
-    a->ifindex = o.unicast_if;
-    NTSTATUS status = wsk_send_cmsgs((const uint8_t *)ctl, ctl_len, a);
+    /* AF_INET6: an IPv6 destination takes the IPPROTO_IPV6 options, an
+     * IPv4-mapped one leaves as IPv4 with the IPPROTO_IP ones. */
+    bool dst6 = a->dst.af == IPA_V6 && !wsk_ip_is_v4mapped(&a->dst);
+    a->ttl = dst6 ? o.v6hops : o.ttl;
+    a->tos = dst6 ? o.v6tclass : o.tos;
+    a->df = dst6 ? o.v6df : o.df;
+    a->ifindex = dst6 ? o.v6unicast_if : o.unicast_if;
+    struct wsk_pktsrc ps;
+    memset(&ps, 0, sizeof(ps));
+    NTSTATUS status = wsk_send_cmsgs((const uint8_t *)ctl, ctl_len, a, &ps);
     if (!NT_SUCCESS(status))
         return status;
-    if (!o.broadcast && a->dst.af == IPA_V4 && ipv4_is_broadcast(s->prov->st, a->dst.v4))
+    if (dst6 ? ps.has6 : ps.has4) {
+        a->src = dst6 ? ps.src6 : ps.src4;
+        a->ifindex = dst6 ? ps.if6 : ps.if4;
+    }
+    uint32_t v4 = a->dst.af == IPA_V4 ? a->dst.v4 : !dst6 ? wsk_be32(a->dst.v6 + 12) : 0;
+    if (!o.broadcast && !dst6 && ipv4_is_broadcast(s->prov->st, v4))
         return STATUS_ACCESS_DENIED;
     return STATUS_SUCCESS;
 }
@@ -618,6 +773,7 @@ NTSTATUS WSKAPI wsk_send_to(PWSK_SOCKET Socket, PWSK_BUF Buffer, ULONG Flags,
     if (s == NULL || !wsk_irp_take(Irp))
         return STATUS_INVALID_PARAMETER;
     struct wsk_provider *prov = s->prov;
+    WSK_TRACE_IRP(prov, "issued", "WskSendTo", Irp, 0, 0);
     struct wskstack *st = prov->st;
 
     /* Everything the caller passed is read now (clients build the address
@@ -628,7 +784,7 @@ NTSTATUS WSKAPI wsk_send_to(PWSK_SOCKET Socket, PWSK_BUF Buffer, ULONG Flags,
         status = STATUS_INVALID_PARAMETER;
     else
         status = wsk_send_args(s, RemoteAddress, ControlInfoLength, ControlInfo, &a);
-    if (NT_SUCCESS(status) && Buffer->Length > WSK_MAX_UDP4_PAYLOAD)
+    if (NT_SUCCESS(status) && Buffer->Length > wsk_max_payload(s))
         status = STATUS_INVALID_BUFFER_SIZE;
     struct iovec iov_stack[WSK_IOV_STACK];
     struct iovec *iov = iov_stack;
@@ -676,14 +832,20 @@ NTSTATUS WSKAPI wsk_send_to(PWSK_SOCKET Socket, PWSK_BUF Buffer, ULONG Flags,
     pthread_mutex_lock(&s->lock);
     if (rc < 0)
         return wsk_send_fail_locked(s, op, Irp, wsk_errno_status(rc));
+    bool cancel_now = false;
     if (rc == UDP_SEND_DONE) {
         op->ready = true;
         op->cqe.status = STATUS_SUCCESS;
         op->cqe.info = op->len;
     } else if (!op->ready) {
         op->txq = true; /* waiting for ARP: done() reports, close may cancel */
+        cancel_now = wsk_send_arm_cancel_locked(op);
     }
+    WSK_TRACE(prov, TD_TX, "send", "send accepted: %lu bytes, %s", (unsigned long)op->len, op->ready ? "handed to the device" : "waiting for the neighbour");
+    WSK_TRACE_IRP(prov, "pended", "WskSendTo", Irp, STATUS_PENDING, 0);
     IoMarkIrpPending(Irp); /* before the completion can be queued */
+    if (cancel_now)
+        wsk_send_cancel_txreqs_locked(s, op); /* not armed: not completed meanwhile */
     op->armed = true;
     wsk_send_flush_locked(s);
     pthread_mutex_unlock(&s->lock);
@@ -747,7 +909,7 @@ NTSTATUS WSKAPI wsk_send_messages(PWSK_SOCKET Socket, PWSK_BUF_LIST BufferList, 
     unsigned n = 0;
     if (NT_SUCCESS(status)) {
         for (PWSK_BUF_LIST l = BufferList; l != NULL; l = l->Next) {
-            if (l->Buffer.Length > WSK_MAX_UDP4_PAYLOAD)
+            if (l->Buffer.Length > wsk_max_payload(s))
                 status = STATUS_INVALID_BUFFER_SIZE; /* nothing is sent */
             n++;
         }
@@ -859,8 +1021,10 @@ NTSTATUS WSKAPI wsk_send_messages(PWSK_SOCKET Socket, PWSK_BUF_LIST BufferList, 
         return wsk_send_fail_locked(s, op, Irp, first_err);
     }
     IoMarkIrpPending(Irp); /* before the completion can be queued */
-    op->armed = true;
     op->submitted = true;
+    if (op->sub_left > 0 && wsk_send_arm_cancel_locked(op))
+        wsk_send_cancel_txreqs_locked(s, op); /* not armed: not completed meanwhile */
+    op->armed = true;
     wsk_msend_settle_locked(s, op);
     pthread_mutex_unlock(&s->lock);
     return STATUS_PENDING;

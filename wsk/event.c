@@ -52,8 +52,8 @@ static void wsk_ind_free(struct wskstack *st, struct wsk_ind *ind)
 
 /* Build one element over the datagram's own packet buffer (no copy).
  * NULL: no memory. */
-static struct wsk_ind *wsk_ind_new(struct wskstack *st, const struct wsk_opts *o,
-                                   struct wsk_dgram *d)
+static struct wsk_ind *wsk_ind_new(const struct wsk_sock *s, struct wskstack *st,
+                                   const struct wsk_opts *o, struct wsk_dgram *d)
 {
     struct wsk_ind *ind = calloc(1, sizeof(*ind));
     if (ind == NULL)
@@ -78,7 +78,7 @@ static struct wsk_ind *wsk_ind_new(struct wskstack *st, const struct wsk_opts *o
     ind->di.Buffer.Mdl = ind->mdl;
     ind->di.Buffer.Offset = 0;
     ind->di.Buffer.Length = len;
-    wsk_sockaddr_in_put((SOCKADDR *)&ind->remote, &d->info.src, d->info.sport);
+    wsk_sockaddr_put(s, (SOCKADDR *)&ind->remote, &d->info.src, d->info.sport);
     ind->di.RemoteAddress = (PSOCKADDR)&ind->remote;
     bool ctrunc = false;
     ULONG cl = wsk_rx_cmsgs(st, o, &d->info, (uint8_t *)ind->ctl, sizeof(ind->ctl), &ctrunc);
@@ -168,7 +168,7 @@ static void wsk_ind_work(struct wsk_cqe *e)
     struct wsk_ind *first = NULL, *last = NULL;
     unsigned built = 0, lost = 0;
     for (unsigned i = 0; i < n; i++) {
-        struct wsk_ind *ind = wsk_ind_new(st, &opts, dl[i]);
+        struct wsk_ind *ind = wsk_ind_new(s, st, &opts, dl[i]);
         if (ind == NULL) {
             pkt_free(st, dl[i]->p); /* no memory for the element: dropped */
             free(dl[i]);
@@ -196,6 +196,7 @@ static void wsk_ind_work(struct wsk_cqe *e)
     /* The client may split the list, overwrite Next and release elements
      * from other threads before this returns; the provider reads nothing
      * of the list afterwards but its own held list (WSK-SPEC 5.6). */
+    WSK_TRACE(s->prov, TD_RX, "indicate", "receive: %u datagram(s) indicated to WskReceiveFromEvent", built);
     NTSTATUS r = built > 0 ? cb(s->context, flags, &first->di) : STATUS_SUCCESS;
 
     struct wsk_ind *mine = NULL, **tail = &mine;

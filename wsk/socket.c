@@ -9,8 +9,13 @@
  *     AF_INET + SOCK_DGRAM + IPPROTO_UDP (or protocol 0) + DATAGRAM -> socket
  *     BASIC, AF_INET or AF_INET6 (23, or Linux's 10), SOCK_DGRAM/UDP
  *                                         -> a basic socket (option queries)
- *     AF_INET6 datagram sockets           -> STATUS_NOT_SUPPORTED (IPv6 is a
- *                                            later issue)
+ *     AF_INET6 (23, or Linux's 10) + SOCK_DGRAM + UDP + DATAGRAM -> an IPv6
+ *                                         socket (issue 4): SOCKADDR_IN6
+ *                                         everywhere (bind, sendto,
+ *                                         receivefrom, local address, fixed
+ *                                         addresses, indications); IPv4
+ *                                         peers of a dual-stack socket
+ *                                         appear as ::ffff:a.b.c.d
  *     LISTEN / CONNECTION / STREAM, or SOCK_STREAM+TCP -> STATUS_NOT_SUPPORTED
  *     any other family / type / protocol / flags -> STATUS_INVALID_PARAMETER
  *   WskBind
@@ -18,6 +23,10 @@
  *     already bound                         -> STATUS_INVALID_DEVICE_STATE
  *     address in use                        -> STATUS_ADDRESS_ALREADY_ASSOCIATED
  *     address not one of the stack's        -> STATUS_INVALID_ADDRESS
+ *     AF_INET6: a link-local address with sin6_scope_id not 0 and not the
+ *     stack's ifindex -> STATUS_INVALID_ADDRESS; IPV6_V6ONLY (default 1)
+ *     decides the endpoint's flags at bind: UDP_EP_V6, plus UDP_EP_V4 when
+ *     0; ::ffff:a.b.c.d binds the IPv4 address on a dual-stack socket
  *     device gone                           -> STATUS_FILE_FORCED_CLOSED
  *   WskGetLocalAddress: unbound -> STATUS_INVALID_DEVICE_STATE; wildcard
  *     bound -> 0.0.0.0 and the port.
@@ -40,11 +49,15 @@
  *                  IP_TTL 1..255 (default 64; 0 is refused: we never send
  *                  TTL 0); IP_UNICAST_IF: the interface index in NETWORK
  *                  byte order (Winsock), 0 or the stack's index
- *     IPPROTO_IPV6 IPV6_V6ONLY (default 1), IPV6_PKTINFO, IPV6_RECVTCLASS,
- *                  IPV6_ECN, IPV6_HOPLIMIT, IPV6_RECVERR, IPV6_DONTFRAG,
- *                  IPV6_TCLASS, IPV6_UNICAST_HOPS (default 64),
- *                  IPV6_UNICAST_IF (host order): stored and returned only,
- *                  until IPv6 datagram sockets exist
+ *     IPPROTO_IPV6 IPV6_V6ONLY (default 1; on an AF_INET6 socket after
+ *                  bind -> STATUS_INVALID_DEVICE_STATE), IPV6_PKTINFO
+ *                  (IN6_PKTINFO receive cmsg for IPv6 datagrams),
+ *                  IPV6_RECVTCLASS / IPV6_ECN / IPV6_HOPLIMIT (IPPROTO_IPV6
+ *                  INT cmsgs for IPv6 datagrams), IPV6_RECVERR (stored),
+ *                  IPV6_DONTFRAG, IPV6_TCLASS, IPV6_UNICAST_HOPS (default
+ *                  64), IPV6_UNICAST_IF (host order): applied to IPv6
+ *                  sends of AF_INET6 sockets (IPv4-mapped destinations use
+ *                  the IPPROTO_IP ones)
  *     out of range / an ifindex not the stack's / input shorter than a
  *     ULONG -> STATUS_INVALID_PARAMETER; output shorter ->
  *     STATUS_BUFFER_TOO_SMALL
@@ -87,6 +100,70 @@ void wsk_sockaddr_in_put(SOCKADDR *sa, const struct ip_addr *a, uint16_t port)
     memcpy(sa, &sin, sizeof(sin));
 }
 
+/* The socket's family of address.  AF_INET: SOCKADDR_IN.  AF_INET6:
+ * SOCKADDR_IN6 (family 23 or Linux's 10); the address stays IPv6 (an
+ * IPv4-mapped one too: the stack sends it as IPv4, or refuses it on a
+ * V6-only endpoint).  A link-local address whose sin6_scope_id is neither
+ * 0 nor the stack's ifindex -> STATUS_INVALID_ADDRESS. */
+NTSTATUS wsk_sockaddr_get(const struct wsk_sock *s, const SOCKADDR *sa, struct ip_addr *a,
+                          uint16_t *port)
+{
+    if (s->family != AF_INET6)
+        return wsk_sockaddr_in_get(sa, a, port) ? STATUS_SUCCESS : STATUS_INVALID_PARAMETER;
+    if (sa == NULL || (sa->sa_family != AF_INET6 && sa->sa_family != WSK_LINUX_AF_INET6))
+        return STATUS_INVALID_PARAMETER;
+    SOCKADDR_IN6 sin6;
+    memcpy(&sin6, sa, sizeof(sin6));
+    memset(a, 0, sizeof(*a));
+    a->af = IPA_V6;
+    memcpy(a->v6, &sin6.sin6_addr, 16);
+    *port = wsk_be16(&sin6.sin6_port);
+    if (a->v6[0] == 0xfe && (a->v6[1] & 0xc0) == 0x80 && sin6.sin6_scope_id != 0 &&
+        sin6.sin6_scope_id != stack_ifindex(s->prov->st))
+        return STATUS_INVALID_ADDRESS;
+    return STATUS_SUCCESS;
+}
+
+bool wsk_ip_is_v4mapped(const struct ip_addr *a)
+{
+    static const uint8_t pfx[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return a->af == IPA_V6 && memcmp(a->v6, pfx, 12) == 0;
+}
+
+struct ip_addr wsk_ip_for_sock(const struct wsk_sock *s, const struct ip_addr *a)
+{
+    struct ip_addr r = *a;
+    if (s->family == AF_INET6 && a->af != IPA_V6) {
+        memset(&r, 0, sizeof(r));
+        r.af = IPA_V6;
+        if (a->af == IPA_V4) { /* ::ffff:a.b.c.d (0.0.0.0 -> ::) */
+            if (a->v4 != 0) {
+                r.v6[10] = r.v6[11] = 0xff;
+                wsk_put_be32(r.v6 + 12, a->v4);
+            }
+        }
+    }
+    return r;
+}
+
+void wsk_sockaddr_put(const struct wsk_sock *s, SOCKADDR *sa, const struct ip_addr *a,
+                      uint16_t port)
+{
+    if (s->family != AF_INET6) {
+        wsk_sockaddr_in_put(sa, a, port);
+        return;
+    }
+    struct ip_addr m = wsk_ip_for_sock(s, a);
+    SOCKADDR_IN6 sin6;
+    memset(&sin6, 0, sizeof(sin6));
+    sin6.sin6_family = AF_INET6;
+    wsk_put_be16(&sin6.sin6_port, port);
+    memcpy(&sin6.sin6_addr, m.v6, 16);
+    if (m.v6[0] == 0xfe && (m.v6[1] & 0xc0) == 0x80)
+        sin6.sin6_scope_id = stack_ifindex(s->prov->st);
+    memcpy(sa, &sin6, sizeof(sin6));
+}
+
 /* ---- WskBind / WskGetLocalAddress -------------------------------------------------- */
 static NTSTATUS WSKAPI wsk_bind(PWSK_SOCKET Socket, PSOCKADDR LocalAddress, ULONG Flags, PIRP Irp)
 {
@@ -97,8 +174,9 @@ static NTSTATUS WSKAPI wsk_bind(PWSK_SOCKET Socket, PSOCKADDR LocalAddress, ULON
     struct ip_addr addr;
     uint16_t port;
     NTSTATUS status = STATUS_SUCCESS;
-    if (!wsk_sockaddr_in_get(LocalAddress, &addr, &port))
-        return wsk_complete_sync(s->prov, &s->cq, Irp, STATUS_INVALID_PARAMETER, 0);
+    status = wsk_sockaddr_get(s, LocalAddress, &addr, &port);
+    if (!NT_SUCCESS(status))
+        return wsk_complete_sync(s->prov, &s->cq, Irp, status, 0);
 
     pthread_mutex_lock(&s->lock);
     if (s->gone || stack_dev_gone(s->prov->st)) {
@@ -112,7 +190,16 @@ static NTSTATUS WSKAPI wsk_bind(PWSK_SOCKET Socket, PSOCKADDR LocalAddress, ULON
             s->ep.flags |= UDP_EP_REUSEADDR;
         if (s->o.exclusive)
             s->ep.flags |= UDP_EP_EXCLUSIVE;
-        int rc = udp_bind(s->prov->st, &s->ep, &addr, port);
+        struct ip_addr baddr = addr;
+        if (s->family == AF_INET6) {
+            s->ep.flags = (s->ep.flags & ~(uint32_t)UDP_EP_V4) | UDP_EP_V6;
+            if (!s->o.v6only) {
+                s->ep.flags |= UDP_EP_V4;
+                if (wsk_ip_is_v4mapped(&addr))
+                    baddr = ip4(wsk_be32(addr.v6 + 12));
+            }
+        }
+        int rc = udp_bind(s->prov->st, &s->ep, &baddr, port);
         if (rc == 0) {
             s->bound = true;
             s->local = addr;
@@ -124,6 +211,7 @@ static NTSTATUS WSKAPI wsk_bind(PWSK_SOCKET Socket, PSOCKADDR LocalAddress, ULON
         }
     }
     pthread_mutex_unlock(&s->lock);
+    WSK_TRACE(s->prov, TD_NONE, "bind", "bind %s: %s, port %u%s", NT_SUCCESS(status) ? "done" : "refused", wsk_status_str(status), (unsigned)(NT_SUCCESS(status) ? s->lport : port), NT_SUCCESS(status) && port == 0 ? " (ephemeral)" : "");
     return wsk_complete_sync(s->prov, &s->cq, Irp, status, 0);
 }
 
@@ -139,7 +227,7 @@ static NTSTATUS WSKAPI wsk_get_local_address(PWSK_SOCKET Socket, PSOCKADDR Local
     else if (LocalAddress == NULL)
         status = STATUS_INVALID_PARAMETER;
     else
-        wsk_sockaddr_in_put(LocalAddress, &s->local, s->lport);
+        wsk_sockaddr_put(s, LocalAddress, &s->local, s->lport);
     pthread_mutex_unlock(&s->lock);
     return wsk_complete_sync(s->prov, &s->cq, Irp, status, 0);
 }
@@ -249,7 +337,11 @@ static NTSTATUS wsk_opt_set(struct wsk_sock *s, const struct wsk_optdesc *d, ULO
         break;
     }
     case WSK_OPT_BOOL:
-        *(bool *)f = v != 0;
+        if (s->family == AF_INET6 && d->level == IPPROTO_IPV6 && d->code == IPV6_V6ONLY &&
+            s->bound)
+            status = STATUS_INVALID_DEVICE_STATE; /* decided at bind */
+        else
+            *(bool *)f = v != 0;
         break;
     case WSK_OPT_BYTE:
     case WSK_OPT_HOPS:
@@ -313,8 +405,13 @@ static NTSTATUS wsk_set_fixed(struct wsk_sock *s, bool remote, SIZE_T InputSize,
     bool clear = InputSize == 0;
     if (!clear) {
         /* Any InputSize >= the family's sockaddr (MsQuic passes 28). */
-        if (InputBuffer == NULL || InputSize < sizeof(SOCKADDR_IN) ||
-            !wsk_sockaddr_in_get(InputBuffer, &a, &port) || a.v4 == 0 || port == 0)
+        size_t need = s->family == AF_INET6 ? sizeof(SOCKADDR_IN6) : sizeof(SOCKADDR_IN);
+        if (InputBuffer == NULL || InputSize < need)
+            return STATUS_INVALID_PARAMETER;
+        NTSTATUS st = wsk_sockaddr_get(s, InputBuffer, &a, &port);
+        if (!NT_SUCCESS(st))
+            return st;
+        if (ip_addr_is_any(&a) || port == 0)
             return STATUS_INVALID_PARAMETER;
     }
     pthread_mutex_lock(&s->lock);
@@ -486,8 +583,6 @@ static NTSTATUS wsk_socket_check(ADDRESS_FAMILY af, USHORT type, ULONG proto, UL
     case WSK_FLAG_DATAGRAM_SOCKET:
         if (!udp)
             return STATUS_INVALID_PARAMETER;
-        if (v6)
-            return STATUS_NOT_SUPPORTED; /* IPv6 is a later issue */
         *kind = WSK_SOCK_DGRAM;
         return STATUS_SUCCESS;
     case WSK_FLAG_LISTEN_SOCKET:

@@ -74,6 +74,22 @@
  *   (default WSK_RCVQ_DEFAULT_BYTES); over the bound the endpoint callback
  *   returns -ENOBUFS and the stack counts UdpRcvbufErrors.
  *
+ * Send cancellation (issue 3).  A WskSendTo / WskSendMessages IRP whose
+ *   datagram(s) the stack queued for ARP (UDP_SEND_QUEUED) gets a cancel
+ *   routine (armed under the cancel lock, Irp->Cancel re-checked after
+ *   arming, as receives).  The routine releases the cancel lock, marks the
+ *   op WSK_CXL_RUNNING and tx_req_cancel()s every datagram of the IRP still
+ *   waiting: true -> done(-ECANCELED) -> STATUS_CANCELLED through the
+ *   normal ordered path; false -> too late, the real result is reported.
+ *   The normal path takes the routine back with IoSetCancelRoutine(Irp,
+ *   NULL) when the op reaches the head of the send queue with a result
+ *   (wsk_send_flush_locked); NULL means the routine runs (or is about to):
+ *   the op stays at the head (so later sends keep their order) until the
+ *   routine finished touching it and flushes.  WskSendMessages: the
+ *   cancelled datagram is the first failure (policy below), so
+ *   Information is the bytes of the datagrams that left before it (0 when
+ *   the first one was still waiting).
+ *
  * Close.  WskCloseSocket marks the socket closing, unbinds the endpoint (no
  *   receive callback runs afterwards), completes every pending receive with
  *   STATUS_CANCELLED, tx_req_cancel()s every send still waiting for ARP
@@ -84,7 +100,7 @@
  *   close IRP's routine ran; nothing of that socket is called afterwards.
  *
  * NOT YET (each returns STATUS_NOT_SUPPORTED, completing the IRP if one was
- *   given): IPv6 datagram sockets, connection/listen/stream sockets, USO/URO
+ *   given): connection/listen/stream sockets, USO/URO
  *   (UDP_SEND_MSG_SIZE / UDP_RECV_MAX_COALESCED_SIZE), options not listed in
  *   socket.c's table.
  *
@@ -198,12 +214,14 @@
 #include <wsk.h>
 
 #include "stack/stack.h"
+#include "stack/trace.h"
 #include "wskstack_wsk.h"
 
 #define WSK_COMPL_THREADS 2
 #define WSK_RCVQ_MAX_DGRAMS 64
 #define WSK_RCVQ_DEFAULT_BYTES (256u * 1024u)
 #define WSK_MAX_UDP4_PAYLOAD 65507u   /* 65535 - 20 (IPv4) - 8 (UDP) */
+#define WSK_MAX_UDP6_PAYLOAD 65527u   /* 65535 - 8 (UDP): no jumbograms */
 #define WSK_LINUX_AF_INET6 10          /* accepted beside the Windows 23 */
 #define WSK_DEFAULT_TTL 64             /* the stack's default (IP_TTL get) */
 #define WSK_IND_MAX_HELD 256           /* indication elements a socket may have out */
@@ -265,6 +283,7 @@ struct wsk_provider {
     pthread_mutex_t socks_lock;
     struct wsk_sock *socks;   /* live sockets, for the device-gone walk */
     atomic_bool gone;
+    uint32_t trace_mask;      /* stack_trace_mask(st), read once at start */
 };
 
 int wsk_provider_start(struct wsk_provider *prov, struct wskstack *st);
@@ -275,6 +294,30 @@ bool wsk_on_compl_thread(const struct wsk_provider *prov);
 void wsk_cq_push(struct wsk_provider *prov, struct wsk_cq *q, struct wsk_cqe *e);
 /* Same, caller holds prov->lock. */
 void wsk_cq_push_locked(struct wsk_provider *prov, struct wsk_cq *q, struct wsk_cqe *e);
+
+/* ---- the irp and wsk trace layers (issue 6, stack/trace.h) -----------------
+ * One line per IRP event under TL_IRP, one per socket-level decision under
+ * TL_WSK.  Off: one load and one branch (TRACE_ON), nothing is evaluated.
+ *   irp - issued <Call> irp=<p>
+ *   irp - pended <Call> irp=<p> STATUS_PENDING
+ *   irp - completed irp=<p> <STATUS_NAME or 0x...> info=<n>            */
+#define WSK_TRACE_IRP(prov, event, call, irp, status, info)                                 \
+    do {                                                                                  \
+        if (TRACE_ON((prov)->trace_mask, TRACE_IRP))                                      \
+            wsk_trace_irp((prov), (event), (call), (irp), (status), (info));              \
+    } while (0)
+#define WSK_TRACE(prov, dir, event, ...)                                                    \
+    do {                                                                                  \
+        if (TRACE_ON((prov)->trace_mask, TRACE_WSK))                                      \
+            trace_event((prov)->st, TL_WSK, (dir), (event), NULL, __VA_ARGS__);           \
+    } while (0)
+/* The irp line of one event (call NULL: none printed). */
+void wsk_trace_irp(struct wsk_provider *prov, const char *event, const char *call, PIRP irp,
+                   NTSTATUS status, ULONG_PTR info);
+/* "STATUS_SUCCESS" ... or NULL for a code without a name here. */
+const char *wsk_status_name(NTSTATUS status);
+/* The name, else "0x%08x" (a thread-local buffer, valid until the next call). */
+const char *wsk_status_str(NTSTATUS status);
 
 /* Take the IRP's stack location like a lower driver.  false: no location
  * left (the call then fails with STATUS_INVALID_PARAMETER, no completion). */
@@ -335,6 +378,7 @@ struct wsk_op {
     bool txq;                  /* queued in the stack (UDP_SEND_QUEUED) */
     bool cancel_tried;         /* close already called tx_req_cancel */
     unsigned hold;             /* close holds it across tx_req_cancel */
+    uint8_t cxl;               /* send cancel routine: WSK_CXL_* */
     bool completed;            /* completion ran while held: holder frees */
     /* WskSendMessages: one sub per datagram (allocated with the op) */
     unsigned nsub;
@@ -342,6 +386,12 @@ struct wsk_op {
     bool submitted;            /* the caller has sent (or stopped) every sub */
     struct wsk_sub *subs;
 };
+
+/* wsk_op.cxl: the cancel routine of a send waiting for ARP (issue 3). */
+#define WSK_CXL_NONE    0      /* not armed (or taken back by the completer) */
+#define WSK_CXL_ARMED   1      /* IoSetCancelRoutine(Irp, wsk_send_cancel) */
+#define WSK_CXL_RUNNING 2      /* IoCancelIrp took it: the routine runs; the
+                                  op is not completed until it is done */
 
 /* One datagram of a WskSendMessages. */
 struct wsk_sub {
@@ -371,8 +421,8 @@ struct wsk_ind {
     uint64_t batch;              /* the callback it was indicated in */
     struct wsk_dgram *d;         /* the datagram (packet buffer + info) */
     PMDL mdl;
-    SOCKADDR_IN remote;
-    uint64_t ctl[12];            /* cmsgs (8-aligned) */
+    SOCKADDR_IN6 remote;         /* SOCKADDR_IN on AF_INET sockets */
+    uint64_t ctl[16];            /* cmsgs (8-aligned) */
 };
 
 /* Socket options (values as WskGetOption returns them). */
@@ -390,7 +440,7 @@ struct wsk_opts {
     int tos;                   /* IP_TOS 0..255 (default 0) */
     uint32_t unicast_if;       /* IP_UNICAST_IF (host order; 0 = none) */
     uint32_t rcvbuf;           /* SO_RCVBUF: receive queue byte bound */
-    /* IPv6 level: stored and returned only (IPv6 sockets: a later issue) */
+    /* IPv6 level: applied to the IPv6 datagrams of AF_INET6 sockets */
     bool v6only, v6pktinfo, v6recvtclass, v6ecn, v6hoplimit, v6recverr, v6df;
     int v6hops, v6tclass;      /* 1..255 (64) / 0..255 (0) */
     uint32_t v6unicast_if;
@@ -399,7 +449,7 @@ struct wsk_opts {
 struct wsk_sock {
     WSK_SOCKET wsk;            /* MUST be first: PWSK_SOCKET == struct wsk_sock * */
     enum wsk_sock_kind kind;
-    ADDRESS_FAMILY family;     /* AF_INET (IPv6 sockets: basic only for now) */
+    ADDRESS_FAMILY family;     /* AF_INET or AF_INET6 (Linux's 10 stored as 23) */
     struct wsk_provider *prov;
     struct wsk_reg *reg;
     struct wsk_sock *next;     /* prov->socks */
@@ -530,6 +580,18 @@ static inline void wsk_put_be32(void *p, uint32_t v)
 /* Read an AF_INET SOCKADDR_IN (false: not AF_INET). */
 bool wsk_sockaddr_in_get(const SOCKADDR *sa, struct ip_addr *a, uint16_t *port);
 void wsk_sockaddr_in_put(SOCKADDR *sa, const struct ip_addr *a, uint16_t port);
+/* The socket's family (socket.c): SOCKADDR_IN or SOCKADDR_IN6 (issue 4).
+ * get: STATUS_INVALID_PARAMETER (NULL / other family) or
+ * STATUS_INVALID_ADDRESS (link-local with a foreign sin6_scope_id).  put
+ * on AF_INET6: IPv4 addresses as ::ffff:a.b.c.d, link-local with the
+ * stack's ifindex as sin6_scope_id (28 bytes written). */
+NTSTATUS wsk_sockaddr_get(const struct wsk_sock *s, const SOCKADDR *sa, struct ip_addr *a,
+                          uint16_t *port);
+void wsk_sockaddr_put(const struct wsk_sock *s, SOCKADDR *sa, const struct ip_addr *a,
+                      uint16_t port);
+bool wsk_ip_is_v4mapped(const struct ip_addr *a);
+/* a as the socket sees it: on AF_INET6 an IPv4 address becomes mapped. */
+struct ip_addr wsk_ip_for_sock(const struct wsk_sock *s, const struct ip_addr *a);
 
 /* Client's WskReceiveFromEvent of s, or NULL. */
 static inline PFN_WSK_RECEIVE_FROM_EVENT wsk_rx_event_fn(const struct wsk_sock *s)

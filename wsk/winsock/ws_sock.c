@@ -132,7 +132,7 @@ static SOCKET ws_socket(int af, int type, int protocol, const void *info, DWORD 
     }
     if (!NT_SUCCESS(s)) {
         ws_sock_put(so);
-        /* AF_INET6 datagram sockets are not provided yet (STATUS_NOT_SUPPORTED) */
+        /* a family/type WSK does not provide (STATUS_NOT_SUPPORTED) */
         ws_err(s == STATUS_NOT_SUPPORTED ? WSAEAFNOSUPPORT : ws_status_to_wsa(s));
         return INVALID_SOCKET;
     }

@@ -168,8 +168,9 @@ static void test_socket_parameters(void **state)
 {
     struct wt t;
     wt_setup(&t);
-    assert_int_equal(socket_status(&t, AF_INET6, SOCK_DGRAM, IPPROTO_UDP,
-                                   WSK_FLAG_DATAGRAM_SOCKET, NULL),
+    /* connection-oriented categories are not provided (datagram only) */
+    assert_int_equal(socket_status(&t, AF_INET6, SOCK_STREAM, IPPROTO_TCP,
+                                   WSK_FLAG_CONNECTION_SOCKET, NULL),
                      STATUS_NOT_SUPPORTED);
     assert_int_equal(socket_status(&t, 99, SOCK_DGRAM, IPPROTO_UDP, WSK_FLAG_DATAGRAM_SOCKET,
                                    NULL),
