@@ -127,15 +127,19 @@ static NTSTATUS ws_recv_outputs(struct ws_op *op, NTSTATUS st)
 static void ws_deliver(struct ws_op *op, NTSTATUS st, ULONG_PTR info)
 {
     LPWSAOVERLAPPED ov = op->ov;
+    /* The result and the event are published in ONE critical section of
+     * so->m, and WSAGetOverlappedResult passes through so->m after it sees
+     * the result: so once it has returned, the event is already signaled,
+     * as on Windows (lock order: so->m, then the event's own lock). */
+    pthread_mutex_lock(&op->so->m);
     __atomic_store_n(&ov->InternalHigh, info, __ATOMIC_RELAXED);
     __atomic_store_n(&ov->Internal, WS_OV(st), __ATOMIC_RELEASE);
-    pthread_mutex_lock(&op->so->m);
+    if (!op->cr && op->ev)
+        ws_event_set(op->ev, true);
     pthread_cond_broadcast(&op->so->c); /* WSAGetOverlappedResult(fWait) */
     pthread_mutex_unlock(&op->so->m);
     if (op->cr)
         ws_apc_queue(op->thr, op->cr, (DWORD)ws_status_to_wsa(st), (DWORD)info, ov);
-    else if (op->ev)
-        ws_event_set(op->ev, true);
 }
 
 /* The IRP's completion routine (a WSK completion thread, or the issuing
@@ -612,6 +616,11 @@ BOOL WSAAPI WSAGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED lpOverlapped, LPDWO
         while ((st = __atomic_load_n(&lpOverlapped->Internal, __ATOMIC_ACQUIRE)) ==
                WS_OV(STATUS_PENDING))
             pthread_cond_wait(&so->c, &so->m);
+        pthread_mutex_unlock(&so->m);
+    } else {
+        /* Completed: wait until the completing thread has left so->m, so its
+         * event signal (published with the result) is visible too. */
+        pthread_mutex_lock(&so->m);
         pthread_mutex_unlock(&so->m);
     }
     *lpcbTransfer = (DWORD)__atomic_load_n(&lpOverlapped->InternalHigh, __ATOMIC_RELAXED);

@@ -222,8 +222,8 @@ static void test_receive_event_wsk_lines(void **state)
     unsigned nw = read_layer("wsk", wsk, wptr);
     static const char *const want_wsk[] = {
         "wsk - bind done: STATUS_SUCCESS, port 5001",
-        "wsk rx receive: no irp pending, datagram of 4 bytes queued (1 waiting), "
-        "event indication scheduled",
+        ("wsk rx receive: no irp pending, datagram of 4 bytes queued (1 waiting), "
+         "event indication scheduled"),
         "wsk rx receive: 1 datagram(s) indicated to WskReceiveFromEvent",
     };
     for (unsigned i = 0; i < nw; i++)
