@@ -8,8 +8,7 @@
  * WSASendMsg in the three modes (blocking, event, completion routine with an
  * alertable wait), each datagram checked byte for byte on the kernel side;
  * WSARecvMsg with IP_PKTINFO for kernel datagrams; a non-blocking receive
- * with nothing queued.  IPv4 (AF_INET6 Winsock sockets wait for IPv6 WSK
- * sockets).
+ * with nothing queued.  IPv4 here; IPv6 is in test_winsock_udp6.c.
  */
 #include <errno.h>
 #include <setjmp.h>
