@@ -118,9 +118,18 @@ void ipv6_fini(struct wskstack *st)
 
 /* ---- path MTU (RFC 8201) ------------------------------------------------------ */
 
+/* The IPv6 link MTU: min(configured link MTU, a valid RA MTU option).
+ * RFC 4861 §6.3.4: hosts SHOULD use the MTU option's value as LinkMTU when
+ * it is at least 1280 (RFC 8200 §5) and not above the link's maximum -
+ * nd.c checks both.  Lock order: pmtu6_update calls this with st->lock
+ * held and pmtu6_get without it, so it must not take st->lock (which
+ * nd_get_params does): nd_link_mtu reads an atomic nd.c writes, no lock.
+ * Path MTU entries never exceed it: pmtu6_get returns the minimum, and
+ * pmtu6_update compares a PTB against min(entry, link MTU). */
 static uint32_t ipv6_link_mtu(struct wskstack *st)
 {
-    return st->mtu;
+    uint32_t m = nd_link_mtu(st);
+    return m < st->mtu ? m : st->mtu;
 }
 
 /* Caller holds st->lock. */
@@ -161,7 +170,8 @@ void pmtu6_update(struct wskstack *st, const uint8_t dst[16], uint32_t mtu, uint
     pthread_mutex_lock(&st->lock);
     struct pmtu6_cache *c = st->pmtu6;
     struct pmtu6_entry *e = pmtu6_find(c, dst, now);
-    uint32_t cur = e ? e->mtu : ipv6_link_mtu(st);
+    uint32_t link = ipv6_link_mtu(st);
+    uint32_t cur = e && e->mtu < link ? e->mtu : link;   /* never above the link MTU */
     if (mtu >= cur) {
         /* RFC 8201 §4: a PTB never raises the estimate; increases are
          * found only by the aging below. */

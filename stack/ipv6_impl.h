@@ -124,6 +124,13 @@ struct nd_params {
 };
 /* Takes st->lock itself (do not hold it). */
 void nd_get_params(struct wskstack *st, struct nd_params *out);
+/* LinkMTU for IPv6 output: the RA MTU option's value once a valid one
+ * (1280..st->mtu, RFC 4861 §6.3.4 "hosts SHOULD set LinkMTU"; RFC 8200 §5)
+ * arrived, else st->mtu.  Decision: the value lives in an atomic that nd.c
+ * writes and this reads WITHOUT st->lock, so it may be called with or
+ * without st->lock held (pmtu6_update holds it; nd_get_params would
+ * self-deadlock there).  Never above st->mtu. */
+uint32_t nd_link_mtu(struct wskstack *st);
 /* Tests: reseed the per-stack generator behind ReachableTime and recompute it. */
 void nd_set_seed(struct wskstack *st, uint64_t seed);
 /* State of the entry for ip (ND_NUD_NONE: none); mac/is_router may be NULL. */

@@ -105,7 +105,12 @@ struct nd_state {
     uint32_t hash_key;           /* random: spoofed sources cannot pick a chain */
     int gone_err;
     /* host variables (§6.3.2) */
-    uint32_t base_reachable_ms, reachable_ms, retrans_ms, link_mtu;
+    uint32_t base_reachable_ms, reachable_ms, retrans_ms;
+    /* LinkMTU (§6.3.2, §6.3.4): written under st->lock by nd_ra_input, but
+     * an atomic so that nd_link_mtu() can read it WITHOUT the lock - ipv6.c
+     * needs it from pmtu6_update/pmtu6_get, which already hold st->lock
+     * (a mutex is not recursive; see nd_link_mtu in ipv6_impl.h). */
+    _Atomic uint32_t link_mtu;
     uint8_t cur_hop_limit;
     uint64_t rng;
     bool reachable_drawn;
@@ -469,7 +474,7 @@ int nd_init(struct wskstack *st)
     nd->hash_key = (uint32_t)seed[1];
     nd->base_reachable_ms = REACHABLE_TIME_MS;
     nd->retrans_ms = RETRANS_TIMER_MS;
-    nd->link_mtu = st->mtu;
+    atomic_store_explicit(&nd->link_mtu, st->mtu, memory_order_relaxed);
     nd->cur_hop_limit = IPV6_DEFAULT_HOP_LIMIT;
     nd_draw_reachable(nd, 0, false);
     st->nd = nd;
@@ -932,7 +937,7 @@ static void nd_ra_input(struct wskstack *st, struct pkt *p, const struct ipv6_re
     bool mtu_bad = false;
     if (ra.has_mtu) {
         if (ra.mtu >= IPV6_MIN_MTU && ra.mtu <= st->mtu)
-            nd->link_mtu = ra.mtu;
+            atomic_store_explicit(&nd->link_mtu, ra.mtu, memory_order_relaxed);
         else
             mtu_bad = true;
     }
@@ -1204,9 +1209,21 @@ void nd_get_params(struct wskstack *st, struct nd_params *out)
     out->base_reachable_ms = nd->base_reachable_ms;
     out->reachable_ms = nd->reachable_ms;
     out->retrans_ms = nd->retrans_ms;
-    out->link_mtu = nd->link_mtu;
+    out->link_mtu = atomic_load_explicit(&nd->link_mtu, memory_order_relaxed);
     out->cur_hop_limit = nd->cur_hop_limit;
     pthread_mutex_unlock(&st->lock);
+}
+
+uint32_t nd_link_mtu(struct wskstack *st)
+{
+    /* Lock-free on purpose (ipv6_impl.h): callers may hold st->lock.  A
+     * stale value for one packet is harmless - the RA's value was already
+     * checked to lie in 1280..st->mtu (RFC 4861 §6.3.4, RFC 8200 §5). */
+    struct nd_state *nd = st->nd;
+    if (!nd)
+        return st->mtu;   /* before nd_init / after nd_fini */
+    uint32_t m = atomic_load_explicit(&nd->link_mtu, memory_order_relaxed);
+    return m && m <= st->mtu ? m : st->mtu;
 }
 
 void nd_set_seed(struct wskstack *st, uint64_t seed)
