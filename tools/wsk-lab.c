@@ -29,6 +29,9 @@
  *   8. the kernel pings the stack over IPv6 (3 echo requests)
  *   9. SLAAC: a real radvd on the kernel side advertises 2001:db8:1::/64,
  *      the stack forms 2001:db8:1::<EUI-64>, the kernel pings it
+ *  10. UDP over IPv6 both ways: an AF_INET6 WSK socket on [2001:db8::2]
+ *      and a kernel socket on [2001:db8::1] (WskSendTo / WskReceiveFrom,
+ *      contents, SOCKADDR_IN6 source and counters compared)
  * Options: --trace[=LAYERS] (trace= in WSKSTACK_CONFIG, to stderr), --pcap
  * FILE, --keep (stay up after the steps until SIGINT/SIGTERM), --json (a
  * JSON summary on stdout; the human lines then go to stderr), --counters.
@@ -76,7 +79,9 @@
 #define LAB_STACK6 "2001:db8::2"
 #define LAB_RA_PREFIX "2001:db8:1::"          /* radvd's prefix (step 9), /64 */
 #define LAB_RA_KERNEL "2001:db8:1::1/64"      /* the kernel's address on it */
-#define LAB_NSTEPS 9
+#define LAB_KPORT6 7006     /* kernel UDP socket of step 10 */
+#define LAB_SPORT6 7002     /* the AF_INET6 WSK socket of step 10 */
+#define LAB_NSTEPS 10
 #define LAB_DETAIL 512
 
 /* Human output: stdout, or stderr with --json (stdout is then the JSON). */
@@ -179,6 +184,9 @@ static void usage(FILE *f)
           "  9. SLAAC: radvd, started on the kernel side of " LAB_TAP " in the namespace,\n"
           "     advertises " LAB_RA_PREFIX "/64; the stack forms " LAB_RA_PREFIX "<EUI-64>\n"
           "     and the kernel pings it (radvd missing: run tools/bootstrap.sh)\n"
+          " 10. UDP over IPv6 both ways: WskSocket(AF_INET6) bound to [" LAB_STACK6 "]\n"
+          "     WskSendTo -> a kernel socket on [" LAB_KERNEL6 "] and back through\n"
+          "     WskReceiveFrom (contents, SOCKADDR_IN6 source and Udp6 counters compared)\n"
           "\n"
           "  --trace[=LAYERS]  add trace=LAYERS (default all; or a list of link,arp,nd,\n"
           "                    ipv4,ipv6,frag,icmp,icmpv6,udp,wsk,irp) to WSKSTACK_CONFIG:\n"
@@ -767,6 +775,101 @@ static void step_slaac(struct lab *lab)
                 formed ? sw.line : as, t_formed, replies, LAB_PINGS, detail);
 }
 
+/* ---- step 10: UDP over IPv6 through WSK ------------------------------------------------------------ */
+static void step_udp6(struct lab *lab)
+{
+    static const char title[] = "UDP over IPv6 both ways (WskSendTo / WskReceiveFrom)";
+    uint8_t saddr[16], kaddr[16];
+    char b1[WSKC_STATUS_STRLEN];
+    if (lk_addr6_parse(LAB_STACK6, saddr, NULL) != 0 || lk_addr6_parse(LAB_KERNEL6, kaddr, NULL) != 0) {
+        step_result(lab, 10, title, false, "bad lab addresses");
+        return;
+    }
+    int kfd = lk_udp6_open(LAB_KERNEL6, LAB_KPORT6);
+    if (kfd < 0) {
+        step_result(lab, 10, title, false, "kernel UDP socket [%s]:%u: %s", LAB_KERNEL6,
+                    LAB_KPORT6, strerror(-kfd));
+        return;
+    }
+    PWSK_SOCKET sock = NULL;
+    NTSTATUS s = wskc_socket_af(&lab->npi, AF_INET6, &sock);
+    if (NT_SUCCESS(s)) {
+        SOCKADDR_IN6 local;
+        wskc_sin6(&local, saddr, LAB_SPORT6, 0);
+        s = wskc_bind_sa(sock, (const SOCKADDR *)&local);
+    }
+    if (!NT_SUCCESS(s)) {
+        step_result(lab, 10, title, false, "WskSocket(AF_INET6) / WskBind [%s]:%u: %s",
+                    LAB_STACK6, LAB_SPORT6, wskc_status_str(s, b1));
+        wskc_close(sock);
+        lk_close(kfd);
+        return;
+    }
+    int64_t out0 = cnt(lab, "Udp6OutDatagrams"), in0 = cnt(lab, "Udp6InDatagrams");
+    int sent = 0, received = 0;
+    char why[160] = "";
+    SOCKADDR_IN6 to;
+    wskc_sin6(&to, kaddr, LAB_KPORT6, 0);
+    /* stack -> kernel */
+    for (int i = 1; i <= LAB_DATAGRAMS && !g_stop; i++) {
+        char msg[64], buf[128], src[LK_ADDR6STRLEN] = "";
+        uint16_t sport = 0;
+        int len = snprintf(msg, sizeof msg, "wsk-lab IPv6 datagram %d/%d: WskSendTo -> kernel",
+                           i, LAB_DATAGRAMS);
+        struct wskc_op op;
+        s = wskc_sendto_sa(sock, msg, (ULONG)len, (const SOCKADDR *)&to, 3000, &op);
+        if (!NT_SUCCESS(s) || op.info != (ULONG_PTR)len) {
+            snprintf(why, sizeof why, "; out %d: %s, %lu bytes sent", i, wskc_status_str(s, b1),
+                     (unsigned long)op.info);
+            continue;
+        }
+        long n = lk_udp6_recv(kfd, buf, sizeof buf, 2000, src, &sport);
+        if (n != len || memcmp(buf, msg, (size_t)len) != 0 || strcmp(src, LAB_STACK6) != 0 ||
+            sport != LAB_SPORT6) {
+            snprintf(why, sizeof why, "; out %d: kernel got %ld bytes from [%s]:%u", i, n, src,
+                     sport);
+            continue;
+        }
+        sent++;
+    }
+    /* kernel -> stack */
+    for (int i = 1; i <= LAB_DATAGRAMS && !g_stop; i++) {
+        char msg[64], buf[128], src[LK_ADDR6STRLEN] = "?";
+        int len = snprintf(msg, sizeof msg,
+                           "wsk-lab IPv6 datagram %d/%d: kernel -> WskReceiveFrom", i,
+                           LAB_DATAGRAMS);
+        if (lk_udp6_sendto(kfd, msg, (size_t)len, LAB_STACK6, LAB_SPORT6) != len) {
+            snprintf(why, sizeof why, "; in %d: the kernel could not send it", i);
+            continue;
+        }
+        ULONG got = 0;
+        SOCKADDR_IN6 from;
+        s = wskc_recvfrom6(sock, buf, sizeof buf, 2000, &got, &from);
+        uint16_t fport = RtlUshortByteSwap(from.sin6_port);
+        if (NT_SUCCESS(s))
+            lk_addr6_str((const uint8_t *)&from.sin6_addr, src);
+        if (!NT_SUCCESS(s) || got != (ULONG)len || memcmp(buf, msg, (size_t)len) != 0 ||
+            from.sin6_family != AF_INET6 || memcmp(&from.sin6_addr, kaddr, 16) != 0 ||
+            fport != LAB_KPORT6 || from.sin6_scope_id != 0) {
+            snprintf(why, sizeof why, "; in %d: %s, %lu bytes from [%s]:%u", i,
+                     wskc_status_str(s, b1), (unsigned long)got, src, fport);
+            continue;
+        }
+        received++;
+    }
+    int64_t out = cnt_settle(lab, "Udp6OutDatagrams", out0, LAB_DATAGRAMS);
+    int64_t in = cnt_settle(lab, "Udp6InDatagrams", in0, LAB_DATAGRAMS);
+    NTSTATUS cs = wskc_close(sock);
+    lk_close(kfd);
+    step_result(lab, 10, title,
+                sent == LAB_DATAGRAMS && received == LAB_DATAGRAMS && out == LAB_DATAGRAMS &&
+                    in == LAB_DATAGRAMS && cs == STATUS_SUCCESS,
+                "[%s]:%u -> [%s]:%u: %d/%d intact; back: %d/%d intact, SOCKADDR_IN6 source "
+                "[%s]:%u; Udp6OutDatagrams +%lld, Udp6InDatagrams +%lld%s",
+                LAB_STACK6, LAB_SPORT6, LAB_KERNEL6, LAB_KPORT6, sent, LAB_DATAGRAMS, received,
+                LAB_DATAGRAMS, LAB_KERNEL6, LAB_KPORT6, (long long)out, (long long)in, why);
+}
+
 /* ---- --json ------------------------------------------------------------------------------------- */
 static void json_str(FILE *f, const char *s)
 {
@@ -905,7 +1008,8 @@ int main(int argc, char **argv)
 
     void (*steps[])(struct lab *) = {step_arp,          step_ping,         step_send,
                                      step_receive,      step_unreach_port, step_unreach_host,
-                                     step_ndp,          step_ping6,        step_slaac};
+                                     step_ndp,          step_ping6,        step_slaac,
+                                     step_udp6};
     const int nsteps = (int)(sizeof steps / sizeof steps[0]);
     for (int i = 0; i < nsteps && !g_stop; i++)
         steps[i](&lab);

@@ -320,4 +320,110 @@ static inline NTSTATUS wskc_close(PWSK_SOCKET sock)
     return wskc_end(&op, s, 10000);
 }
 
+/* ---- AF_INET6 (appended for the IPv6 WSK lab) ------------------------------- */
+/* 16 address bytes (network order) + port (host order) + scope id ->
+ * SOCKADDR_IN6. */
+static inline void wskc_sin6(SOCKADDR_IN6 *sin6, const uint8_t addr[16], uint16_t port,
+                             ULONG scope_id)
+{
+    RtlZeroMemory(sin6, sizeof *sin6);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = RtlUshortByteSwap(port);
+    if (addr)
+        memcpy(&sin6->sin6_addr, addr, 16);
+    sin6->sin6_scope_id = scope_id;
+}
+
+/* WskSocket(family, SOCK_DGRAM, IPPROTO_UDP, WSK_FLAG_DATAGRAM_SOCKET). */
+static inline NTSTATUS wskc_socket_af(const WSK_PROVIDER_NPI *npi, ADDRESS_FAMILY family,
+                                      PWSK_SOCKET *out)
+{
+    struct wskc_op op;
+    *out = NULL;
+    if (wskc_begin(&op) == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    NTSTATUS s = npi->Dispatch->WskSocket(npi->Client, family, SOCK_DGRAM, IPPROTO_UDP,
+                                          WSK_FLAG_DATAGRAM_SOCKET, NULL, NULL, NULL, NULL,
+                                          NULL, op.irp);
+    s = wskc_end(&op, s, 5000);
+    if (NT_SUCCESS(s))
+        *out = (PWSK_SOCKET)op.info;
+    return s;
+}
+
+/* WskControlSocket(WskSetOption, code, level) with a ULONG value. */
+static inline NTSTATUS wskc_setopt(PWSK_SOCKET sock, ULONG level, ULONG code, ULONG value)
+{
+    struct wskc_op op;
+    if (wskc_begin(&op) == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    NTSTATUS s = wskc_dgram(sock)->WskControlSocket(sock, WskSetOption, code, level,
+                                                    sizeof value, &value, 0, NULL, NULL,
+                                                    op.irp);
+    return wskc_end(&op, s, 5000);
+}
+
+/* WskBind to any socket address (SOCKADDR_IN or SOCKADDR_IN6). */
+static inline NTSTATUS wskc_bind_sa(PWSK_SOCKET sock, const SOCKADDR *sa)
+{
+    struct wskc_op op;
+    if (wskc_begin(&op) == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    NTSTATUS s = wskc_dgram(sock)->WskBind(sock, (PSOCKADDR)sa, 0, op.irp);
+    return wskc_end(&op, s, 5000);
+}
+
+/* As wskc_sendto, to any socket address. */
+static inline NTSTATUS wskc_sendto_sa(PWSK_SOCKET sock, const void *buf, ULONG len,
+                                      const SOCKADDR *to, uint32_t timeout_ms,
+                                      struct wskc_op *op_out)
+{
+    struct wskc_op op;
+    if (op_out)
+        RtlZeroMemory(op_out, sizeof *op_out);
+    PMDL mdl = IoAllocateMdl((PVOID)buf, len, FALSE, FALSE, NULL);
+    if (mdl == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    MmBuildMdlForNonPagedPool(mdl);
+    WSK_BUF wbuf = {.Mdl = mdl, .Offset = 0, .Length = len};
+    if (wskc_begin(&op) == NULL) {
+        IoFreeMdl(mdl);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    NTSTATUS s = wskc_dgram(sock)->WskSendTo(sock, &wbuf, 0, (PSOCKADDR)to, 0, NULL, op.irp);
+    s = wskc_end(&op, s, timeout_ms);
+    if (!op.leaked)
+        IoFreeMdl(mdl);
+    if (op_out)
+        *op_out = op;
+    return s;
+}
+
+/* As wskc_recvfrom, the sender as a SOCKADDR_IN6 (an AF_INET6 socket). */
+static inline NTSTATUS wskc_recvfrom6(PWSK_SOCKET sock, void *buf, ULONG cap,
+                                      uint32_t timeout_ms, ULONG *got, SOCKADDR_IN6 *from)
+{
+    struct wskc_op op;
+    *got = 0;
+    RtlZeroMemory(from, sizeof *from);
+    PMDL mdl = IoAllocateMdl(buf, cap, FALSE, FALSE, NULL);
+    if (mdl == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    MmBuildMdlForNonPagedPool(mdl);
+    WSK_BUF wbuf = {.Mdl = mdl, .Offset = 0, .Length = cap};
+    if (wskc_begin(&op) == NULL) {
+        IoFreeMdl(mdl);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    NTSTATUS s = wskc_dgram(sock)->WskReceiveFrom(sock, &wbuf, 0, (PSOCKADDR)from, NULL, NULL,
+                                                  NULL, op.irp);
+    s = wskc_end(&op, s, timeout_ms);
+    if (op.leaked)
+        return s;
+    IoFreeMdl(mdl);
+    if (NT_SUCCESS(s))
+        *got = (ULONG)op.info;
+    return s;
+}
+
 #endif /* WSS_WSKC_H */
