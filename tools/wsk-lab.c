@@ -651,8 +651,24 @@ static int ping6_series(const char *addr, uint16_t id, char *detail, size_t cap)
     return replies;
 }
 
+/* Wait (at most 3 s) until a counter has not moved for 300 ms, so that a
+ * late answer to an earlier step (a kernel request that waited in the
+ * kernel's neighbour queue) is not counted in the next step's window. */
+static void cnt_quiet(struct lab *lab, const char *name)
+{
+    int64_t last = cnt(lab, name);
+    unsigned still = 0;
+    for (unsigned waited = 0; waited < 3000 && still < 300; waited += 50) {
+        lk_sleep_ms(50);
+        int64_t now = cnt(lab, name);
+        still = now == last ? still + 50 : 0;
+        last = now;
+    }
+}
+
 static void step_ping6(struct lab *lab)
 {
+    cnt_quiet(lab, "Icmp6InEchos");
     int64_t echos0 = cnt(lab, "Icmp6InEchos"), reps0 = cnt(lab, "Icmp6OutEchoReplies");
     char detail[256];
     int replies = ping6_series(LAB_STACK6, 0x6ab, detail, sizeof detail);
