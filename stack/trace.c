@@ -242,7 +242,8 @@ static void emit_line(struct wskstack *st, enum trace_layer layer, enum trace_di
         } kv[] = {{"counter", f->counter}, {"rfc", rfcv},     {"src", f->src},
                   {"dst", f->dst},         {"nexthop", f->nexthop}, {"route", f->route},
                   {"rule", f->rule},       {"from", f->from}, {"to", f->to},
-                  {"irp", f->irp},         {"status", f->status}};
+                  {"irp", f->irp},         {"call", f->call},
+                  {"status", f->status}};
         for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
             if (!kv[i].v)
                 continue;

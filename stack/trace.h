@@ -27,7 +27,7 @@
  *         {"t":<ns>,"layer":"udp","dir":"rx","event":"drop","msg":"...",
  *          then only the event fields that are set, in the order of
  *          struct trace_fields: "counter","rfc","src","dst","nexthop",
- *          "route","rule","from","to","irp","status"}
+ *          "route","rule","from","to","irp","call","status"}
  *         "rfc" is taken from the message when the message cites one
  *         ("... (RFC 4861 §7.1.1)" gives "RFC 4861 §7.1.1") and the caller
  *         gave none.
@@ -66,8 +66,15 @@ enum trace_dir { TD_NONE = 0, TD_RX, TD_TX };   /* printed "-", "rx", "tx" */
 enum trace_format { TRACE_FMT_TEXT = 0, TRACE_FMT_JSON };
 #define TRACE_F_NOTIME 0x1   /* text without the time column (tests) */
 
-/* The one test every trace call site makes first. */
+/* The one test every trace call site makes first.  WSS_TRACE_COMPILED_OUT
+ * (a build of the benchmarks only, bench/) makes it a constant 0 so the
+ * compiler removes every trace call site: the reference against which
+ * "tracing off" is measured. */
+#ifdef WSS_TRACE_COMPILED_OUT
+#define TRACE_ON(mask, bits) ((void)(mask), (void)(bits), 0)
+#else
 #define TRACE_ON(mask, bits) __builtin_expect(((mask) & (bits)) != 0, 0)
+#endif
 
 /* Event-specific fields: NULL = absent.  Strings are copied into the line. */
 struct trace_fields {
@@ -79,6 +86,7 @@ struct trace_fields {
     const char *rule;      /* RFC 6724 rule, checksum verdict ... */
     const char *from, *to; /* state changes (NUD, ARP, DAD, IRP) */
     const char *irp;       /* the IRP (wsk layer): "0x55d0c0a8" */
+    const char *call;      /* the WSK call the IRP belongs to: "WskSendTo" */
     const char *status;    /* an NTSTATUS name or an errno */
 };
 
