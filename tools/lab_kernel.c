@@ -10,22 +10,30 @@
 #include "lab_kernel.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/errqueue.h>
+#include <linux/rtnetlink.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <linux/neighbour.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
 #include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -95,16 +103,6 @@ int lk_addr_parse(const char *s, uint8_t out[4])
     return 0;
 }
 
-static int to_sin(const char *addr, uint16_t port, struct sockaddr_in *sin)
-{
-    memset(sin, 0, sizeof *sin);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(port);
-    if (addr == NULL || *addr == '\0')
-        return 0; /* INADDR_ANY */
-    return inet_pton(AF_INET, addr, &sin->sin_addr) == 1 ? 0 : -EINVAL;
-}
-
 const char *lk_mac_str(const uint8_t mac[6], char buf[18])
 {
     snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
@@ -134,17 +132,70 @@ int lk_if_mac(const char *ifname, uint8_t mac[6])
 }
 
 /* ---- UDP ------------------------------------------------------------------------- */
-int lk_udp_open(const char *addr, uint16_t port)
+/* One sockaddr for either family: addr NULL or "" is the wildcard.  IPv6
+ * accepts "fe80::1%ifname" (lk_addr6_parse).  0 or -EINVAL. */
+static int to_sa(int family, const char *addr, uint16_t port, struct sockaddr_storage *ss,
+                 socklen_t *len)
 {
-    struct sockaddr_in sin;
-    if (to_sin(addr, port, &sin) != 0)
+    memset(ss, 0, sizeof *ss);
+    if (family == AF_INET6) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+        *len = sizeof *sin6;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(port);
+        if (addr == NULL || *addr == '\0')
+            return 0; /* in6addr_any */
+        return lk_addr6_parse(addr, sin6->sin6_addr.s6_addr, &sin6->sin6_scope_id);
+    }
+    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+    *len = sizeof *sin;
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(port);
+    if (addr == NULL || *addr == '\0')
+        return 0; /* INADDR_ANY */
+    return inet_pton(AF_INET, addr, &sin->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
+/* "192.0.2.1", "2001:db8::1" or "fe80::1%3" (the scope as a number), and the port. */
+static void sa_str(const struct sockaddr_storage *ss, char *out, size_t outlen, uint16_t *port)
+{
+    char a[INET6_ADDRSTRLEN] = "?";
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+        inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof a);
+        if (sin6->sin6_scope_id != 0)
+            snprintf(out, outlen, "%s%%%u", a, (unsigned)sin6->sin6_scope_id);
+        else
+            snprintf(out, outlen, "%s", a);
+        if (port)
+            *port = ntohs(sin6->sin6_port);
+        return;
+    }
+    const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+    inet_ntop(AF_INET, &sin->sin_addr, a, sizeof a);
+    snprintf(out, outlen, "%s", a);
+    if (port)
+        *port = ntohs(sin->sin_port);
+}
+
+/* A bound UDP socket.  IPv6 sockets are V6ONLY and report ICMPv6 errors in
+ * their error queue (IPV6_RECVERR, read by lk_udp6_recv_error). */
+static int udp_open(int family, const char *addr, uint16_t port)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    if (to_sa(family, addr, port, &ss, &sl) != 0)
         return -EINVAL;
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
     int one = 1;
     (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0) {
+    if (family == AF_INET6) {
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof one);
+    }
+    if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
         int e = errno;
         close(fd);
         return -e;
@@ -152,50 +203,72 @@ int lk_udp_open(const char *addr, uint16_t port)
     return fd;
 }
 
-int lk_udp_port(int fd)
+static long udp_sendto(int family, int fd, const void *buf, size_t len, const char *addr,
+                       uint16_t port)
 {
-    struct sockaddr_in sin;
-    socklen_t sl = sizeof sin;
-    if (getsockname(fd, (struct sockaddr *)&sin, &sl) != 0)
-        return -errno;
-    return ntohs(sin.sin_port);
-}
-
-long lk_udp_sendto(int fd, const void *buf, size_t len, const char *addr, uint16_t port)
-{
-    struct sockaddr_in sin;
-    if (to_sin(addr, port, &sin) != 0 || addr == NULL)
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    if (addr == NULL || to_sa(family, addr, port, &ss, &sl) != 0)
         return -EINVAL;
-    ssize_t n = sendto(fd, buf, len, 0, (struct sockaddr *)&sin, sizeof sin);
+    ssize_t n = sendto(fd, buf, len, 0, (struct sockaddr *)&ss, sl);
     return n < 0 ? -errno : (long)n;
 }
 
-long lk_udp_recv(int fd, void *buf, size_t cap, unsigned timeout_ms,
-                 char src[LK_ADDRSTRLEN], uint16_t *sport)
+/* One datagram within timeout_ms; its source into src (srclen bytes). */
+static long udp_recv(int fd, void *buf, size_t cap, unsigned timeout_ms, char *src, size_t srclen,
+                     uint16_t *sport)
 {
     uint64_t deadline = lk_now_ns() + (uint64_t)timeout_ms * 1000000ull;
     for (;;) {
         int w = wait_readable(fd, deadline);
         if (w != 0)
             return w;
-        struct sockaddr_in sin;
-        socklen_t sl = sizeof sin;
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
         /* MSG_TRUNC: return the real length even when it does not fit. */
-        ssize_t n = recvfrom(fd, buf, cap, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&sin, &sl);
+        ssize_t n = recvfrom(fd, buf, cap, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&ss, &sl);
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR)
                 continue;
-            /* A pending ICMP error reported on this socket: not a datagram. */
-            if (errno == ECONNREFUSED || errno == EHOSTUNREACH)
+            /* A pending ICMP error reported on this socket is not a
+             * datagram (IPv6: it stays queued for lk_udp6_recv_error). */
+            if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == EMSGSIZE ||
+                errno == ENETUNREACH)
                 continue;
             return -errno;
         }
+        char tmp[LK_ADDR6STRLEN];
+        uint16_t port;
+        sa_str(&ss, tmp, sizeof tmp, &port);
         if (src)
-            inet_ntop(AF_INET, &sin.sin_addr, src, LK_ADDRSTRLEN);
+            snprintf(src, srclen, "%s", tmp);
         if (sport)
-            *sport = ntohs(sin.sin_port);
+            *sport = port;
         return (long)n;
     }
+}
+
+int lk_udp_open(const char *addr, uint16_t port) { return udp_open(AF_INET, addr, port); }
+
+int lk_udp_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+        return -errno;
+    return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                          : ((struct sockaddr_in *)&ss)->sin_port);
+}
+
+long lk_udp_sendto(int fd, const void *buf, size_t len, const char *addr, uint16_t port)
+{
+    return udp_sendto(AF_INET, fd, buf, len, addr, port);
+}
+
+long lk_udp_recv(int fd, void *buf, size_t cap, unsigned timeout_ms,
+                 char src[LK_ADDRSTRLEN], uint16_t *sport)
+{
+    return udp_recv(fd, buf, cap, timeout_ms, src, LK_ADDRSTRLEN, sport);
 }
 
 void lk_close(int fd)
@@ -221,46 +294,65 @@ static uint16_t inet_csum(const void *data, size_t len)
 
 #define LK_PING_MAX 1472
 
-int64_t lk_ping(const char *addr, uint16_t id, uint16_t seq, size_t payload_len,
-                unsigned timeout_ms)
+/* One echo request to addr and its reply, for either family: the round-trip
+ * time in ns (at least 1), or -errno (-ETIMEDOUT, -EBADMSG when the reply's
+ * payload or checksum is wrong).  A raw socket sees every ICMP message of
+ * the namespace, so only the reply from addr with our id and seq counts.
+ * IPv4: the reply arrives with its IPv4 header and we check its checksum;
+ * IPv6: the kernel computes and verifies ICMPv6 checksums (RFC 3542 §3.1)
+ * and a filter lets only echo replies through (RFC 3542 §3.2). */
+static int64_t echo_ping(int family, const char *addr, uint16_t id, uint16_t seq,
+                         size_t payload_len, unsigned timeout_ms)
 {
-    struct sockaddr_in dst;
-    if (addr == NULL || to_sin(addr, 0, &dst) != 0 || payload_len > LK_PING_MAX)
+    const bool v6 = family == AF_INET6;
+    struct sockaddr_storage dst;
+    socklen_t dl;
+    if (addr == NULL || to_sa(family, addr, 0, &dst, &dl) != 0 ||
+        payload_len > (v6 ? LK_PING6_MAX : LK_PING_MAX))
         return -EINVAL;
-    int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+    int fd = socket(family, SOCK_RAW | SOCK_CLOEXEC, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
     if (fd < 0)
         return -errno;
-
-    uint8_t req[8 + LK_PING_MAX];
-    memset(req, 0, sizeof req);
-    req[0] = ICMP_ECHO;
+    if (v6) {
+        struct icmp6_filter flt;
+        ICMP6_FILTER_SETBLOCKALL(&flt);
+        ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &flt);
+        (void)setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &flt, sizeof flt);
+        /* A large buffer: a 65000-byte reply must not be dropped. */
+        int rcv = 1 << 20;
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+    }
+    const size_t qlen = 8 + payload_len, cap = 60 + qlen + 64;
+    uint8_t *req = calloc(1, qlen), *buf = malloc(cap);
+    int64_t result = -ENOMEM;
+    if (req == NULL || buf == NULL)
+        goto out;
+    req[0] = v6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO;
     req[4] = (uint8_t)(id >> 8);
     req[5] = (uint8_t)id;
     req[6] = (uint8_t)(seq >> 8);
     req[7] = (uint8_t)seq;
     for (size_t i = 0; i < payload_len; i++)
         req[8 + i] = (uint8_t)(0x20 + (i + seq) % 95); /* printable, varies per seq */
-    uint16_t c = inet_csum(req, 8 + payload_len);
-    memcpy(req + 2, &c, 2);
-
-    uint64_t t0 = lk_now_ns();
-    uint64_t deadline = t0 + (uint64_t)timeout_ms * 1000000ull;
-    if (sendto(fd, req, 8 + payload_len, 0, (struct sockaddr *)&dst, sizeof dst) < 0) {
-        int e = errno;
-        close(fd);
-        return -e;
+    if (!v6) {
+        uint16_t c = inet_csum(req, qlen);
+        memcpy(req + 2, &c, 2);
     }
-    int64_t result = -ETIMEDOUT;
+    const uint64_t t0 = lk_now_ns(), deadline = t0 + (uint64_t)timeout_ms * 1000000ull;
+    if (sendto(fd, req, qlen, 0, (struct sockaddr *)&dst, dl) < 0) {
+        result = -errno;
+        goto out;
+    }
+    const uint8_t echo_reply = v6 ? ICMP6_ECHO_REPLY : ICMP_ECHOREPLY;
     for (;;) {
         int w = wait_readable(fd, deadline);
         if (w != 0) {
             result = w;
             break;
         }
-        uint8_t buf[60 + 8 + LK_PING_MAX + 64];
-        struct sockaddr_in from;
+        struct sockaddr_storage from;
         socklen_t fl = sizeof from;
-        ssize_t n = recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+        ssize_t n = recvfrom(fd, buf, cap, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
         uint64_t t1 = lk_now_ns();
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR)
@@ -268,21 +360,26 @@ int64_t lk_ping(const char *addr, uint16_t id, uint16_t seq, size_t payload_len,
             result = -errno;
             break;
         }
-        /* A raw ICMP socket sees every ICMP message of the namespace, with
-         * the IPv4 header in front: keep only our reply from addr. */
-        if (n < 20 || from.sin_addr.s_addr != dst.sin_addr.s_addr)
-            continue;
-        size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
-        if (ihl < 20 || (size_t)n < ihl + 8)
+        bool same = v6 ? memcmp(&((struct sockaddr_in6 *)&from)->sin6_addr,
+                                &((struct sockaddr_in6 *)&dst)->sin6_addr, 16) == 0
+                       : ((struct sockaddr_in *)&from)->sin_addr.s_addr ==
+                             ((struct sockaddr_in *)&dst)->sin_addr.s_addr;
+        size_t ihl = 0;
+        if (!v6) {
+            ihl = n >= 20 ? (size_t)(buf[0] & 0x0f) * 4 : 0;
+            if (ihl < 20)
+                continue;
+        }
+        if (!same || (size_t)n < ihl + 8)
             continue;
         const uint8_t *icmp = buf + ihl;
         size_t icmp_len = (size_t)n - ihl;
-        if (icmp[0] != ICMP_ECHOREPLY || icmp[1] != 0)
+        if (icmp[0] != echo_reply || icmp[1] != 0)
             continue;
         if (((uint16_t)icmp[4] << 8 | icmp[5]) != id || ((uint16_t)icmp[6] << 8 | icmp[7]) != seq)
             continue;
-        if (icmp_len != 8 + payload_len || memcmp(icmp + 8, req + 8, payload_len) != 0 ||
-            inet_csum(icmp, icmp_len) != 0) {
+        if (icmp_len != qlen || memcmp(icmp + 8, req + 8, payload_len) != 0 ||
+            (!v6 && inet_csum(icmp, icmp_len) != 0)) {
             result = -EBADMSG;
             break;
         }
@@ -291,8 +388,17 @@ int64_t lk_ping(const char *addr, uint16_t id, uint16_t seq, size_t payload_len,
             result = 1;
         break;
     }
+out:
+    free(req);
+    free(buf);
     close(fd);
     return result;
+}
+
+int64_t lk_ping(const char *addr, uint16_t id, uint16_t seq, size_t payload_len,
+                unsigned timeout_ms)
+{
+    return echo_ping(AF_INET, addr, id, seq, payload_len, timeout_ms);
 }
 
 /* ---- neighbours ------------------------------------------------------------------ */
@@ -310,50 +416,11 @@ static const char *nud_name(int nud)
     return "NONE";
 }
 
+static int neigh_get(int family, const char *ifname, const char *addr, struct lk_neigh *out);
+
 int lk_neigh_get(const char *ifname, const char *addr, struct lk_neigh *out)
 {
-    memset(out, 0, sizeof *out);
-    int ifindex = lk_ifindex(ifname);
-    if (ifindex < 0)
-        return ifindex;
-    struct nl_sock *sk = nl_socket_alloc();
-    if (sk == NULL)
-        return -ENOMEM;
-    int rc = 0;
-    struct nl_cache *cache = NULL;
-    struct nl_addr *dst = NULL;
-    if (nl_connect(sk, NETLINK_ROUTE) < 0) {
-        rc = -ECONNREFUSED;
-        goto out;
-    }
-    if (rtnl_neigh_alloc_cache(sk, &cache) < 0) {
-        rc = -EIO;
-        goto out;
-    }
-    if (nl_addr_parse(addr, AF_INET, &dst) < 0) {
-        rc = -EINVAL;
-        goto out;
-    }
-    struct rtnl_neigh *n = rtnl_neigh_get(cache, ifindex, dst);
-    if (n == NULL) {
-        rc = -ENOENT;
-        goto out;
-    }
-    out->nud = rtnl_neigh_get_state(n);
-    snprintf(out->state, sizeof out->state, "%s", nud_name(out->nud));
-    struct nl_addr *ll = rtnl_neigh_get_lladdr(n);
-    if (ll != NULL && nl_addr_get_len(ll) == 6) {
-        memcpy(out->mac, nl_addr_get_binary_addr(ll), 6);
-        out->has_mac = true;
-    }
-    rtnl_neigh_put(n);
-out:
-    if (dst)
-        nl_addr_put(dst);
-    if (cache)
-        nl_cache_free(cache);
-    nl_socket_free(sk);
-    return rc;
+    return neigh_get(AF_INET, ifname, addr, out);
 }
 
 /* ---- /proc/net/snmp ---------------------------------------------------------------- */
@@ -493,14 +560,6 @@ const char *lk_inet_ntop(int family, const uint8_t *addr, char *buf, size_t len)
 }
 
 /* ==== IPv6 (appended for issue 4: the IPv6 lab; see lab_kernel.h) ================== */
-#include <dirent.h>
-#include <linux/errqueue.h>
-#include <linux/rtnetlink.h>
-#include <netinet/icmp6.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
@@ -545,82 +604,17 @@ const char *lk_addr6_str(const uint8_t a[16], char buf[LK_ADDR6STRLEN])
     return buf;
 }
 
-static int to_sin6(const char *addr, uint16_t port, struct sockaddr_in6 *sin6)
-{
-    memset(sin6, 0, sizeof *sin6);
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = htons(port);
-    if (addr == NULL || *addr == '\0')
-        return 0; /* in6addr_any */
-    return lk_addr6_parse(addr, sin6->sin6_addr.s6_addr, &sin6->sin6_scope_id);
-}
-
-static void sin6_str(const struct sockaddr_in6 *sin6, char out[LK_ADDR6STRLEN])
-{
-    char a[INET6_ADDRSTRLEN];
-    inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof a);
-    if (sin6->sin6_scope_id != 0)
-        snprintf(out, LK_ADDR6STRLEN, "%s%%%u", a, (unsigned)sin6->sin6_scope_id);
-    else
-        snprintf(out, LK_ADDR6STRLEN, "%s", a);
-}
-
-int lk_udp6_open(const char *addr, uint16_t port)
-{
-    struct sockaddr_in6 sin6;
-    if (to_sin6(addr, port, &sin6) != 0)
-        return -EINVAL;
-    int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    int one = 1;
-    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    (void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&sin6, sizeof sin6) != 0) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
-    return fd;
-}
+int lk_udp6_open(const char *addr, uint16_t port) { return udp_open(AF_INET6, addr, port); }
 
 long lk_udp6_sendto(int fd, const void *buf, size_t len, const char *addr, uint16_t port)
 {
-    struct sockaddr_in6 sin6;
-    if (addr == NULL || to_sin6(addr, port, &sin6) != 0)
-        return -EINVAL;
-    ssize_t n = sendto(fd, buf, len, 0, (struct sockaddr *)&sin6, sizeof sin6);
-    return n < 0 ? -errno : (long)n;
+    return udp_sendto(AF_INET6, fd, buf, len, addr, port);
 }
 
 long lk_udp6_recv(int fd, void *buf, size_t cap, unsigned timeout_ms,
                   char src[LK_ADDR6STRLEN], uint16_t *sport)
 {
-    uint64_t deadline = lk_now_ns() + (uint64_t)timeout_ms * 1000000ull;
-    for (;;) {
-        int w = wait_readable(fd, deadline);
-        if (w != 0)
-            return w;
-        struct sockaddr_in6 sin6;
-        socklen_t sl = sizeof sin6;
-        ssize_t n = recvfrom(fd, buf, cap, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&sin6, &sl);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                continue;
-            /* An ICMPv6 error reported on the socket (IPV6_RECVERR): it
-             * stays in the error queue for lk_udp6_recv_error. */
-            if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == EMSGSIZE ||
-                errno == ENETUNREACH)
-                continue;
-            return -errno;
-        }
-        if (src)
-            sin6_str(&sin6, src);
-        if (sport)
-            *sport = ntohs(sin6.sin6_port);
-        return (long)n;
-    }
+    return udp_recv(fd, buf, cap, timeout_ms, src, LK_ADDR6STRLEN, sport);
 }
 
 int lk_udp6_recv_error(int fd, unsigned timeout_ms, struct lk_icmp6_err *out)
@@ -647,9 +641,9 @@ int lk_udp6_recv_error(int fd, unsigned timeout_ms, struct lk_icmp6_err *out)
                 out->code = ee.ee_code;
                 out->info = ee.ee_info;
                 out->err = (int)ee.ee_errno;
-                struct sockaddr_in6 off;
-                memcpy(&off, (const uint8_t *)CMSG_DATA(c) + sizeof ee, sizeof off);
-                sin6_str(&off, out->offender);
+                struct sockaddr_storage off = {0};
+                memcpy(&off, (const uint8_t *)CMSG_DATA(c) + sizeof ee, sizeof(struct sockaddr_in6));
+                sa_str(&off, out->offender, sizeof out->offender, NULL);
                 return 0;
             }
             continue; /* not an ICMPv6 error: look at the next one */
@@ -667,26 +661,22 @@ int lk_udp6_recv_error(int fd, unsigned timeout_ms, struct lk_icmp6_err *out)
 
 long lk_raw6_send(int proto, const char *src, const char *dst, const void *payload, size_t len)
 {
-    struct sockaddr_in6 d, s;
-    if (dst == NULL || to_sin6(dst, 0, &d) != 0)
+    struct sockaddr_storage d, sa;
+    socklen_t dl, sl;
+    if (dst == NULL || to_sa(AF_INET6, dst, 0, &d, &dl) != 0)
+        return -EINVAL;
+    if (src != NULL && to_sa(AF_INET6, src, 0, &sa, &sl) != 0)
         return -EINVAL;
     int fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, proto);
     if (fd < 0)
         return -errno;
-    long rc = 0;
-    if (src != NULL) {
-        if (to_sin6(src, 0, &s) != 0) {
-            close(fd);
-            return -EINVAL;
-        }
-        if (bind(fd, (struct sockaddr *)&s, sizeof s) != 0) {
-            rc = -errno;
-            close(fd);
-            return rc;
-        }
+    long rc;
+    if (src != NULL && bind(fd, (struct sockaddr *)&sa, sl) != 0) {
+        rc = -errno;
+    } else {
+        ssize_t n = sendto(fd, payload, len, 0, (struct sockaddr *)&d, dl);
+        rc = n < 0 ? -errno : (long)n;
     }
-    ssize_t n = sendto(fd, payload, len, 0, (struct sockaddr *)&d, sizeof d);
-    rc = n < 0 ? -errno : (long)n;
     close(fd);
     return rc;
 }
@@ -694,83 +684,7 @@ long lk_raw6_send(int proto, const char *src, const char *dst, const void *paylo
 int64_t lk_ping6(const char *addr, uint16_t id, uint16_t seq, size_t payload_len,
                  unsigned timeout_ms)
 {
-    struct sockaddr_in6 dst;
-    if (addr == NULL || to_sin6(addr, 0, &dst) != 0 || payload_len > LK_PING6_MAX)
-        return -EINVAL;
-    int fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
-    if (fd < 0)
-        return -errno;
-    /* Only echo replies reach this socket (RFC 3542 §3.2 filter). */
-    struct icmp6_filter flt;
-    ICMP6_FILTER_SETBLOCKALL(&flt);
-    ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &flt);
-    (void)setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &flt, sizeof flt);
-    /* A large buffer: a 65000-byte reply must not be dropped. */
-    int rcv = 1 << 20;
-    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
-
-    size_t qlen = 8 + payload_len;
-    uint8_t *req = calloc(1, qlen);
-    uint8_t *buf = malloc(qlen + 64);
-    if (req == NULL || buf == NULL) {
-        free(req);
-        free(buf);
-        close(fd);
-        return -ENOMEM;
-    }
-    req[0] = ICMP6_ECHO_REQUEST;
-    req[4] = (uint8_t)(id >> 8);
-    req[5] = (uint8_t)id;
-    req[6] = (uint8_t)(seq >> 8);
-    req[7] = (uint8_t)seq;
-    for (size_t i = 0; i < payload_len; i++)
-        req[8 + i] = (uint8_t)(0x20 + (i + seq) % 95);
-    /* The kernel computes the ICMPv6 checksum of raw ICMPv6 sockets. */
-    uint64_t t0 = lk_now_ns();
-    uint64_t deadline = t0 + (uint64_t)timeout_ms * 1000000ull;
-    int64_t result = -ETIMEDOUT;
-    if (sendto(fd, req, qlen, 0, (struct sockaddr *)&dst, sizeof dst) < 0) {
-        result = -errno;
-        goto out;
-    }
-    for (;;) {
-        int w = wait_readable(fd, deadline);
-        if (w != 0) {
-            result = w;
-            break;
-        }
-        struct sockaddr_in6 from;
-        socklen_t fl = sizeof from;
-        ssize_t n = recvfrom(fd, buf, qlen + 64, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
-        uint64_t t1 = lk_now_ns();
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                continue;
-            result = -errno;
-            break;
-        }
-        /* Raw ICMPv6 sockets get the message without the IPv6 header, its
-         * checksum already verified by the kernel (RFC 3542 §3.1). */
-        if (n < 8 || memcmp(&from.sin6_addr, &dst.sin6_addr, 16) != 0)
-            continue;
-        if (buf[0] != ICMP6_ECHO_REPLY || buf[1] != 0)
-            continue;
-        if (((uint16_t)buf[4] << 8 | buf[5]) != id || ((uint16_t)buf[6] << 8 | buf[7]) != seq)
-            continue;
-        if ((size_t)n != qlen || memcmp(buf + 8, req + 8, payload_len) != 0) {
-            result = -EBADMSG;
-            break;
-        }
-        result = (int64_t)(t1 - t0);
-        if (result <= 0)
-            result = 1;
-        break;
-    }
-out:
-    free(req);
-    free(buf);
-    close(fd);
-    return result;
+    return echo_ping(AF_INET6, addr, id, seq, payload_len, timeout_ms);
 }
 
 /* ---- libnl-route helpers ------------------------------------------------------------ */
@@ -792,7 +706,8 @@ static void nl_route_close(struct nl_sock *sk)
     nl_socket_free(sk);
 }
 
-int lk_neigh6_get(const char *ifname, const char *addr, struct lk_neigh *out)
+/* The kernel's neighbour entry for addr (ARP or ND cache) on ifname. */
+static int neigh_get(int family, const char *ifname, const char *addr, struct lk_neigh *out)
 {
     memset(out, 0, sizeof *out);
     int ifindex = lk_ifindex(ifname);
@@ -808,7 +723,7 @@ int lk_neigh6_get(const char *ifname, const char *addr, struct lk_neigh *out)
         rc = -EIO;
         goto out;
     }
-    if (nl_addr_parse(addr, AF_INET6, &dst) < 0) {
+    if (nl_addr_parse(addr, family, &dst) < 0) {
         rc = -EINVAL;
         goto out;
     }
@@ -832,6 +747,11 @@ out:
         nl_cache_free(cache);
     nl_route_close(sk);
     return rc;
+}
+
+int lk_neigh6_get(const char *ifname, const char *addr, struct lk_neigh *out)
+{
+    return neigh_get(AF_INET6, ifname, addr, out);
 }
 
 int lk_neigh6_add_permanent(const char *ifname, const char *addr, const uint8_t mac[6])
