@@ -233,14 +233,18 @@ int addr6_init(struct wskstack *st, const struct wskstack_config *cfg)
         if (c->addr.af != IPA_V6)
             continue;
         if (find(t, c->addr.v6) >= 0) {
-            stack_trace(st, "addr6", "addr=%s/%u given twice (or is the link-local): kept once",
-                        a6str(c->addr.v6, buf, sizeof buf), c->plen);
+            TRACE_F(st, TL_IPV6, TD_NONE, "addr",
+                    (&(struct trace_fields){.src = a6str(c->addr.v6, buf, sizeof buf),
+                                            .rule = "duplicate"}),
+                    "addr=%s/%u given twice (or is the link-local): kept once", buf, c->plen);
             continue;
         }
         /* RFC 4862 §5.4: DAD runs on every unicast address, manual ones too. */
         if (!add(t, c->addr.v6, c->plen, ADDR6_MANUAL)) {
-            stack_trace(st, "addr6", "addr=%s/%u ignored: at most %d IPv6 addresses",
-                        a6str(c->addr.v6, buf, sizeof buf), c->plen, ADDR6_MAX);
+            TRACE_F(st, TL_IPV6, TD_NONE, "addr",
+                    (&(struct trace_fields){.src = a6str(c->addr.v6, buf, sizeof buf),
+                                            .rule = "full"}),
+                    "addr=%s/%u ignored: at most %d IPv6 addresses", buf, c->plen, ADDR6_MAX);
             break;
         }
     }
@@ -285,8 +289,9 @@ void addr6_start(struct wskstack *st, uint64_t now)
             if (e->state == ADDR6_TENTATIVE && !e->dad_running)
                 dad_begin(e, now + delay);
         }
-        stack_trace(st, "addr6", "DAD for %u address(es) in %llu ms (RFC 4862 §5.4.2)", t->n,
-                    (unsigned long long)(delay / 1000000));
+        TRACE_F(st, TL_IPV6, TD_NONE, "dad", (&(struct trace_fields){.count = TNUM(t->n)}),
+                "DAD for %u address(es) in %llu ms (RFC 4862 §5.4.2)", t->n,
+                (unsigned long long)(delay / 1000000));
     }
     pthread_mutex_unlock(&t->lock);
     addr6_timer(st, now); /* the probes due now (link-local first) */
@@ -310,8 +315,10 @@ void addr6_timer(struct wskstack *st, uint64_t now)
         /* RFC 4862 §5.5.4: past the valid lifetime the address is gone
          * (whatever its state: a tentative one too). */
         if (e->valid_until != ADDR6_NEVER && now >= e->valid_until) {
-            stack_trace(st, "addr6", "%s: valid lifetime ended, removed (RFC 4862 §5.5.4)",
-                        a6str(e->a, buf, sizeof buf));
+            TRACE_F(st, TL_IPV6, TD_NONE, "addr",
+                    (&(struct trace_fields){.src = a6str(e->a, buf, sizeof buf),
+                                            .to = "removed"}),
+                    "%s: valid lifetime ended, removed (RFC 4862 §5.5.4)", buf);
             memmove(e, e + 1, (t->n - i - 1) * sizeof *e);
             t->n--;
             continue;
@@ -347,8 +354,10 @@ void addr6_timer(struct wskstack *st, uint64_t now)
         if (e->state == ADDR6_PREFERRED && now >= e->preferred_until) {
             /* RFC 4862 §5.5.4: preferred lifetime over -> deprecated. */
             e->state = ADDR6_DEPRECATED;
-            stack_trace(st, "addr6", "%s: preferred lifetime ended, deprecated (RFC 4862 §5.5.4)",
-                        a6str(e->a, buf, sizeof buf));
+            TRACE_F(st, TL_IPV6, TD_NONE, "addr",
+                    (&(struct trace_fields){.src = a6str(e->a, buf, sizeof buf),
+                                            .from = "preferred", .to = "deprecated"}),
+                    "%s: preferred lifetime ended, deprecated (RFC 4862 §5.5.4)", buf);
         }
         i++;
     }
@@ -357,12 +366,14 @@ void addr6_timer(struct wskstack *st, uint64_t now)
     /* Out of the lock: nd.c builds and sends the probe (it may ask us
      * addr6_is_joined / addr6_select_source on the way). */
     for (unsigned i = 0; i < n_probe; i++) {
-        stack_trace(st, "addr6", "DAD: probing %s (NS from ::, RFC 4862 §5.4.2)",
-                    a6str(probe[i], buf, sizeof buf));
+        TRACE_F(st, TL_IPV6, TD_TX, "dad",
+                (&(struct trace_fields){.target = a6str(probe[i], buf, sizeof buf)}),
+                "DAD: probing %s (NS from ::, RFC 4862 §5.4.2)", buf);
         int rc = nd_send_dad_ns(st, probe[i], now);
         if (rc < 0)
-            stack_trace(st, "addr6", "DAD: probe for %s not sent (%d): the timer still runs",
-                        a6str(probe[i], buf, sizeof buf), rc);
+            TRACE_F(st, TL_IPV6, TD_TX, "dad",
+                    (&(struct trace_fields){.target = a6str(probe[i], buf, sizeof buf)}),
+                    "DAD: probe for %s not sent (%d): the timer still runs", buf, rc);
     }
     if (start_nd)
         nd_start(st, now);
@@ -479,8 +490,9 @@ void addr6_dad_conflict(struct wskstack *st, const uint8_t target[16], bool from
          * An NS from :: for it is the other node's DAD, which nd.c answers
          * (§5.4.3) - nothing changes here. */
         pthread_mutex_unlock(&t->lock);
-        stack_trace(st, "addr6", "DAD: %s for %s ignored: not a tentative address of ours",
-                    from_na ? "NA" : "NS from ::", buf);
+        TRACE_F(st, TL_IPV6, TD_RX, "dad", (&(struct trace_fields){.target = buf}),
+                "DAD: %s for %s ignored: not a tentative address of ours",
+                from_na ? "NA" : "NS from ::", buf);
         return;
     }
     struct addr6 *e = &t->tab[i];
@@ -491,12 +503,13 @@ void addr6_dad_conflict(struct wskstack *st, const uint8_t target[16], bool from
     e->dad_running = false;
     CNT_INC(st, NdDadConflicts);
     if (stack_trace_on(st, TRACE_IPV6)) {
-        struct trace_fields f = {.src = buf, .from = "tentative", .to = "duplicate"};
-        trace_event(st, TL_IPV6, TD_NONE, "dad", &f, "DAD: %s is a duplicate (RFC 4862 §5.4.5)",
-                    buf);
+        /* One line: the verdict and the message that proved it. */
+        const char *rfc = from_na ? "RFC 4862 §5.4.4" : "RFC 4862 §5.4.3";
+        struct trace_fields f = {.rfc = rfc, .src = buf, .from = "tentative", .to = "duplicate"};
+        trace_event(st, TL_IPV6, TD_RX, "dad", &f,
+                    "DAD: %s is a duplicate, %s from another node claims it (%s, §5.4.5)", buf,
+                    from_na ? "an NA" : "an NS from ::", rfc);
     }
-    stack_trace(st, "addr6", "DAD: %s from another node claims it (RFC 4862 §%s)",
-                from_na ? "an NA" : "an NS from ::", from_na ? "5.4.4" : "5.4.3");
     if (e->origin == ADDR6_LINKLOCAL) {
         /* RFC 4862 §5.4.5: a duplicate link-local address formed from the
          * hardware address means the MAC itself is duplicated: IP operation
@@ -504,14 +517,27 @@ void addr6_dad_conflict(struct wskstack *st, const uint8_t target[16], bool from
         t->disabled = true;
         for (unsigned k = 0; k < t->n; k++)
             t->tab[k].dad_running = false;
-        stack_trace(st, "addr6",
-                    "DAD: the link-local address %s is a duplicate: IPv6 is disabled on %s "
-                    "(RFC 4862 §5.4.5)", buf, st->dev ? st->dev->name : "?");
+        TRACE_F(st, TL_IPV6, TD_NONE, "dad",
+                (&(struct trace_fields){.src = buf, .rule = "ipv6 disabled"}),
+                "DAD: the link-local address %s is a duplicate: IPv6 is disabled on %s "
+                "(RFC 4862 §5.4.5)", buf, st->dev ? st->dev->name : "?");
     }
     pthread_mutex_unlock(&t->lock);
 }
 
 /* ---- SLAAC (RFC 4862 §5.5.3) ----------------------------------------------------------- */
+
+/* The "slaac" line of an RA prefix (rx: it came in an RA): rule = what
+ * became of it ("ignored", "formed", "updated"), addr = the address. */
+#define SLAAC_TRACE(st, pfx, plen, rule_, addr, ...)                                         \
+    do {                                                                                      \
+        if (stack_trace_on((st), TRACE_IPV6)) {                                               \
+            char pfx_[INET6_ADDRSTRLEN + 4];                                                  \
+            snprintf(pfx_, sizeof pfx_, "%s/%u", (pfx), (unsigned)(plen));                   \
+            struct trace_fields f_ = {.src = (addr), .rule = (rule_), .prefix = pfx_};        \
+            trace_event((st), TL_IPV6, TD_RX, "slaac", &f_, __VA_ARGS__);                    \
+        }                                                                                     \
+    } while (0)
 
 void addr6_ra_prefix(struct wskstack *st, const uint8_t prefix[16], uint8_t plen, bool autonomous,
                      uint32_t valid_s, uint32_t preferred_s, uint64_t now)
@@ -525,18 +551,19 @@ void addr6_ra_prefix(struct wskstack *st, const uint8_t prefix[16], uint8_t plen
     if (!autonomous)
         return;
     if (!t->slaac) {
-        stack_trace(st, "addr6", "SLAAC: prefix %s/%u ignored: slaac=off", buf, plen);
+        SLAAC_TRACE(st, buf, plen, "ignored", NULL, "SLAAC: prefix %s/%u ignored: slaac=off", buf,
+                    plen);
         return;
     }
     /* b) a link-local prefix is silently ignored. */
     if (ipv6_is_link_local(prefix)) {
-        stack_trace(st, "addr6", "SLAAC: prefix %s/%u ignored: link-local (RFC 4862 §5.5.3 b)",
-                    buf, plen);
+        SLAAC_TRACE(st, buf, plen, "ignored", NULL,
+                    "SLAAC: prefix %s/%u ignored: link-local (RFC 4862 §5.5.3 b)", buf, plen);
         return;
     }
     /* c) preferred lifetime > valid lifetime: ignored. */
     if (preferred_s > valid_s) {
-        stack_trace(st, "addr6",
+        SLAAC_TRACE(st, buf, plen, "ignored", NULL,
                     "SLAAC: prefix %s/%u ignored: preferred lifetime %u > valid lifetime %u "
                     "(RFC 4862 §5.5.3 c)", buf, plen, preferred_s, valid_s);
         return;
@@ -545,7 +572,7 @@ void addr6_ra_prefix(struct wskstack *st, const uint8_t prefix[16], uint8_t plen
      * bits (RFC 4862 §5.5.3 d, RFC 2464 §4); an existing SLAAC address has
      * a /64 prefix too, so no other length can match one (e). */
     if (plen != 128 - ADDR6_IID_BITS) {
-        stack_trace(st, "addr6",
+        SLAAC_TRACE(st, buf, plen, "ignored", NULL,
                     "SLAAC: prefix %s/%u ignored: prefix length + 64-bit interface identifier "
                     "!= 128 (RFC 4862 §5.5.3 d)", buf, plen);
         return;
@@ -554,8 +581,8 @@ void addr6_ra_prefix(struct wskstack *st, const uint8_t prefix[16], uint8_t plen
     pthread_mutex_lock(&t->lock);
     if (t->disabled) {
         pthread_mutex_unlock(&t->lock);
-        stack_trace(st, "addr6", "SLAAC: prefix %s/%u ignored: IPv6 disabled (RFC 4862 §5.4.5)",
-                    buf, plen);
+        SLAAC_TRACE(st, buf, plen, "ignored", NULL,
+                    "SLAAC: prefix %s/%u ignored: IPv6 disabled (RFC 4862 §5.4.5)", buf, plen);
         return;
     }
     struct addr6 *e = NULL;
@@ -591,8 +618,8 @@ void addr6_ra_prefix(struct wskstack *st, const uint8_t prefix[16], uint8_t plen
         else if (e->state == ADDR6_PREFERRED && now >= e->preferred_until)
             e->state = ADDR6_DEPRECATED;
         char abuf[INET6_ADDRSTRLEN];
-        stack_trace(st, "addr6", "SLAAC: %s: preferred %u s, %s (RFC 4862 §5.5.3 e)",
-                    a6str(e->a, abuf, sizeof abuf), preferred_s, rule);
+        SLAAC_TRACE(st, buf, plen, "updated", a6str(e->a, abuf, sizeof abuf),
+                    "SLAAC: %s: preferred %u s, %s (RFC 4862 §5.5.3 e)", abuf, preferred_s, rule);
         pthread_mutex_unlock(&t->lock);
         return;
     }
@@ -610,15 +637,15 @@ void addr6_ra_prefix(struct wskstack *st, const uint8_t prefix[16], uint8_t plen
     if (find(t, a) >= 0) {
         /* Already configured by hand (addr=): one copy, the manual one. */
         pthread_mutex_unlock(&t->lock);
-        stack_trace(st, "addr6", "SLAAC: %s already configured: prefix %s/%u not used", abuf,
-                    buf, plen);
+        SLAAC_TRACE(st, buf, plen, "ignored", abuf,
+                    "SLAAC: %s already configured: prefix %s/%u not used", abuf, buf, plen);
         return;
     }
     e = add(t, a, plen, ADDR6_SLAAC);
     if (!e) {
         pthread_mutex_unlock(&t->lock);
-        stack_trace(st, "addr6", "SLAAC: prefix %s/%u ignored: at most %d IPv6 addresses", buf,
-                    plen, ADDR6_MAX);
+        SLAAC_TRACE(st, buf, plen, "ignored", NULL,
+                    "SLAAC: prefix %s/%u ignored: at most %d IPv6 addresses", buf, plen, ADDR6_MAX);
         return;
     }
     e->preferred_until = lifetime_end(preferred_s, now);
@@ -629,8 +656,9 @@ void addr6_ra_prefix(struct wskstack *st, const uint8_t prefix[16], uint8_t plen
     if (t->started)
         dad_begin(e, now);
     pthread_mutex_unlock(&t->lock);
-    stack_trace(st, "addr6", "SLAAC: %s/%u formed from prefix %s, tentative, preferred %u s, "
-                "valid %u s (RFC 4862 §5.5.3 d)", abuf, plen, buf, preferred_s, valid_s);
+    SLAAC_TRACE(st, buf, plen, "formed", abuf,
+                "SLAAC: %s/%u formed from prefix %s, tentative, preferred %u s, valid %u s "
+                "(RFC 4862 §5.5.3 d)", abuf, plen, buf, preferred_s, valid_s);
 }
 
 /* ---- RFC 6724 ------------------------------------------------------------------------------ */

@@ -84,7 +84,10 @@ static void echo_push(struct wskstack_ping *h, const struct wskstack_ping_event 
                       const uint8_t *data, size_t len)
 {
     if (h->qlen >= ECHO_QUEUE_MAX) {
-        stack_trace(h->st, "echo", "ping handle id %u: event queue full, event dropped", h->id);
+        TRACE_F(h->st, h->family == 4 ? TL_ICMP : TL_ICMPV6, TD_RX, "queue-full",
+                (&(struct trace_fields){.id = TNUM(h->id), .seq = TNUM(ev->seq),
+                                        .type = TNUM(ev->type)}),
+                "ping handle id %u: event queue full, event dropped", h->id);
         return;
     }
     struct echo_ev *e = &h->q[(h->qhead + h->qlen) % ECHO_QUEUE_MAX];
@@ -111,11 +114,28 @@ static struct wskstack_ping *echo_find(struct wskstack *st, int family, uint16_t
 
 /* ---- input hooks (receive thread) ---------------------------------------------------- */
 
+/* The "reply" line of an echo reply: who took it (the ping handle of its
+ * identifier, or nobody).  family 4 or 6; from: the sender as text. */
+static void echo_trace_reply(struct wskstack *st, int family, const char *from, uint32_t rest,
+                             bool taken)
+{
+    struct trace_fields f = {.src = from, .id = TNUM(rest >> 16), .seq = TNUM(rest & 0xffff),
+                             .rule = taken ? "ping handle" : "nobody"};
+    trace_event(st, family == 4 ? TL_ICMP : TL_ICMPV6, TD_RX, "reply", &f,
+                "echo reply from %s, id %u seq %u: %s", from, rest >> 16, rest & 0xffff,
+                taken ? "given to the ping handle" : "no ping handle with this id");
+}
+
 void echo_icmp_input(struct wskstack *st, const struct ipv4_repr *ip, const struct icmp_repr *r,
                      uint64_t now)
 {
-    if (atomic_load_explicit(&g_open, memory_order_relaxed) == 0)
+    if (atomic_load_explicit(&g_open, memory_order_relaxed) == 0) {
+        if (r->type == ICMP_ECHO_REPLY && stack_trace_on(st, TRACE_ICMP)) {
+            char b[TRACE_IP_LEN];
+            echo_trace_reply(st, 4, trace_ip4(ip->src, b), r->rest, false);
+        }
         return;
+    }
     struct wskstack_ping_event ev = {.family = 4, .ttl = ip->ttl, .type = r->type,
                                      .code = r->code, .rx_ns = now};
     const uint8_t *data = NULL;
@@ -154,18 +174,26 @@ void echo_icmp_input(struct wskstack *st, const struct ipv4_repr *ip, const stru
 
     pthread_mutex_lock(&g_lock);
     struct wskstack_ping *h = echo_find(st, 4, ev.id);
-    if (h && h->dst.v4 == peer) {
+    bool taken = h && h->dst.v4 == peer;
+    if (taken) {
         ev.len = len;
         echo_push(h, &ev, data, len);
     }
     pthread_mutex_unlock(&g_lock);
+    if (r->type == ICMP_ECHO_REPLY && stack_trace_on(st, TRACE_ICMP))
+        echo_trace_reply(st, 4, ev.from, r->rest, taken);
 }
 
 void echo_icmpv6_input(struct wskstack *st, const struct ipv6_repr *ip,
                        const struct icmpv6_repr *r, uint64_t now)
 {
-    if (atomic_load_explicit(&g_open, memory_order_relaxed) == 0)
+    if (atomic_load_explicit(&g_open, memory_order_relaxed) == 0) {
+        if (r->type == ICMPV6_ECHO_REPLY && stack_trace_on(st, TRACE_ICMPV6)) {
+            char b[TRACE_IP_LEN];
+            echo_trace_reply(st, 6, trace_ip6(ip->src, b), r->rest, false);
+        }
         return;
+    }
     struct wskstack_ping_event ev = {.family = 6, .ttl = ip->hop_limit, .type = r->type,
                                      .code = r->code, .rx_ns = now};
     const uint8_t *data = NULL;
@@ -214,11 +242,14 @@ void echo_icmpv6_input(struct wskstack *st, const struct ipv6_repr *ip,
 
     pthread_mutex_lock(&g_lock);
     struct wskstack_ping *h = echo_find(st, 6, ev.id);
-    if (h && memcmp(h->dst.v6, peer, 16) == 0) {
+    bool taken = h && memcmp(h->dst.v6, peer, 16) == 0;
+    if (taken) {
         ev.len = len;
         echo_push(h, &ev, data, len);
     }
     pthread_mutex_unlock(&g_lock);
+    if (r->type == ICMPV6_ECHO_REPLY && stack_trace_on(st, TRACE_ICMPV6))
+        echo_trace_reply(st, 6, ev.from, r->rest, taken);
 }
 
 /* ---- sends ----------------------------------------------------------------------------- */
@@ -260,6 +291,23 @@ static void echo_tx_sweep(struct wskstack_ping *h)
     }
 }
 
+/* The "echo-request" line of a ping handle's send from src (the source
+ * just chosen; h->src_str belongs to g_lock). */
+static void echo_trace_request(const struct wskstack_ping *h, const struct ip_addr *src,
+                               uint32_t rest, size_t len)
+{
+    char s[TRACE_IP_LEN], d[TRACE_IP_LEN];
+    ip_addr_str(src, s, sizeof s);
+    ip_addr_str(&h->dst, d, sizeof d);
+    struct trace_fields f = {.src = s, .dst = d, .id = TNUM(rest >> 16),
+                             .seq = TNUM(rest & 0xffff),
+                             .type = TNUM(h->family == 4 ? ICMP_ECHO_REQUEST : ICMPV6_ECHO_REQUEST),
+                             .code = TNUM(0), .len = TNUM(ICMP_HDR_LEN + len)};
+    trace_event(h->st, h->family == 4 ? TL_ICMP : TL_ICMPV6, TD_TX, "echo-request", &f,
+                "echo request to %s from %s, id %u seq %u, %zu bytes of data (%s)", d, s,
+                rest >> 16, rest & 0xffff, len, h->family == 4 ? "RFC 792" : "RFC 4443 §4.1");
+}
+
 WSKSTACK_API int wskstack_ping_send(struct wskstack_ping *h, uint16_t seq, const void *data,
                                     size_t len, uint64_t *sent_ns)
 {
@@ -273,7 +321,7 @@ WSKSTACK_API int wskstack_ping_send(struct wskstack_ping *h, uint16_t seq, const
     if (h->family == 4) {
         uint32_t nh = h->dst.v4;
         pthread_mutex_lock(&st->lock);
-        int rc = route4_lookup(st, h->dst.v4, &nh, NULL);
+        int rc = route4_lookup_quiet(st, h->dst.v4, &nh, NULL); /* ipv4_output traces it */
         pthread_mutex_unlock(&st->lock);
         if (rc < 0) {
             stack_drop(st, CNT_IpOutNoRoutes, "ipv4", "no route to destination (RFC 1122 §3.3.1)");
@@ -294,8 +342,8 @@ WSKSTACK_API int wskstack_ping_send(struct wskstack_ping *h, uint16_t seq, const
     struct pkt *p = pkt_alloc(st, (uint32_t)(ICMP_HDR_LEN + len));
     if (!p) {
         free(t);
-        stack_drop(st, h->family == 4 ? CNT_IcmpOutErrors : CNT_Icmp6OutErrors, "echo",
-                   "no packet buffer for an echo request");
+        stack_drop(st, h->family == 4 ? CNT_IcmpOutErrors : CNT_Icmp6OutErrors,
+                   h->family == 4 ? "icmp" : "icmpv6", "no packet buffer for an echo request");
         return -ENOBUFS;
     }
     uint8_t *b = pkt_data(p);
@@ -316,6 +364,8 @@ WSKSTACK_API int wskstack_ping_send(struct wskstack_ping *h, uint16_t seq, const
     uint64_t now = stack_now(st);
     if (sent_ns)
         *sent_ns = now;
+    if (stack_trace_on(st, h->family == 4 ? TRACE_ICMP : TRACE_ICMPV6))
+        echo_trace_request(h, &src, rest, len);
     int rc;
     if (h->family == 4) {
         struct icmp_repr r = {.type = ICMP_ECHO_REQUEST, .code = 0, .rest = rest,

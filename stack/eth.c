@@ -20,6 +20,9 @@
  * Output: frames are written as they are; no padding to the 60-byte
  * minimum (a TAP has no minimum: the kernel accepts short frames, and the
  * IP length, not the frame length, delimits a datagram - RFC 894).
+ *
+ * Trace (layer "link", trace.h): one line per frame - "accept" for a frame
+ * handed up, "send" for one written, "drop" with the counter otherwise.
  */
 #include "stack/stack_impl.h"
 #include "stack/ipv6_impl.h"
@@ -45,6 +48,40 @@ static bool eth_mcast_accepted(struct wskstack *st, const uint8_t dst[ETH_ALEN])
         return true;
     g[11] = 0x01;
     return addr6_is_joined(st, g);
+}
+
+/* The EtherTypes the stack handles, as the trace names their layer. */
+static const char *eth_upper(uint16_t ethertype)
+{
+    return ethertype == ETHERTYPE_ARP ? "arp" : ethertype == ETHERTYPE_IPV4 ? "ipv4" : "ipv6";
+}
+
+/* The "link rx" line of a frame that passed the checks: "accept" - who
+ * sent it, why it is for us (our MAC, a broadcast, a multicast group we
+ * joined) and which layer gets it - or the drop of an EtherType we do not
+ * speak. */
+static void eth_trace_input(struct wskstack *st, const struct eth_repr *eh, uint32_t len)
+{
+    char s[TRACE_MAC_LEN], d[TRACE_MAC_LEN];
+    if (eh->ethertype != ETHERTYPE_ARP && eh->ethertype != ETHERTYPE_IPV4 &&
+        eh->ethertype != ETHERTYPE_IPV6) {
+        struct trace_fields f = {.counter = "IfInUnknownProtos", .rfc = "RFC 894",
+                                 .src = trace_mac(eh->src, s), .proto = TNUM(eh->ethertype),
+                                 .len = TNUM(len)};
+        trace_event(st, TL_LINK, TD_RX, "drop", &f,
+                    "drop IfInUnknownProtos: EtherType 0x%04x (A.2, RFC 894)", eh->ethertype);
+        return;
+    }
+    const char *kind = "unicast", *why = "our MAC";
+    if (eth_is_broadcast(eh->dst))
+        kind = why = "broadcast";
+    else if (eth_is_multicast(eh->dst))
+        kind = "multicast", why = "a group we joined";
+    struct trace_fields f = {.src = trace_mac(eh->src, s), .dst = trace_mac(eh->dst, d),
+                             .rule = kind, .proto = TNUM(eh->ethertype), .len = TNUM(len)};
+    trace_event(st, TL_LINK, TD_RX, "accept", &f,
+                "%u bytes from %s to %s (%s), EtherType 0x%04x: to %s (RFC 894)", (unsigned)len, s,
+                d, why, eh->ethertype, eth_upper(eh->ethertype));
 }
 
 void eth_input(struct wskstack *st, struct pkt *p, uint64_t now)
@@ -82,6 +119,8 @@ void eth_input(struct wskstack *st, struct pkt *p, uint64_t now)
         stack_drop(st, CNT_IfInUnknownProtos, "eth", "802.3 length field, not an EtherType (A.2)");
         goto drop;
     }
+    if (stack_trace_on(st, TRACE_LINK))
+        eth_trace_input(st, &eh, p->len);
     switch (eh.ethertype) {
     case ETHERTYPE_ARP:
         pkt_pull(p, ETH_HDR_LEN);
@@ -96,9 +135,7 @@ void eth_input(struct wskstack *st, struct pkt *p, uint64_t now)
         ipv6_input(st, p, now);
         return;
     default:
-        if (st->trace)
-            stack_trace(st, "eth", "drop IfInUnknownProtos: EtherType 0x%04x (A.2, RFC 894)",
-                        eh.ethertype);
+        /* RFC 894: we speak IPv4, IPv6 and ARP only (A.2); traced above. */
         CNT_INC(st, IfInUnknownProtos);
         goto drop;
     }
@@ -121,16 +158,34 @@ int eth_output(struct wskstack *st, struct pkt *p, const uint8_t dst[ETH_ALEN], 
 
     struct dev_frame f = {.data = h, .len = p->len, .cap = p->len};
     stack_pcap_frame(st, h, p->len); /* pcap=: every frame at the device write */
+    /* Counted before the write: a TAP write runs the kernel's whole receive
+     * path, so a kernel peer can answer (and a test read the counters)
+     * before dev_send returns.  A failed write takes the count back. */
+    CNT_INC(st, IfOutPackets);
+    CNT_ADD(st, IfOutBytes, f.len);
     int rc = dev_send(st->dev, &f, 1);
     int ret;
     if (rc == 1) {
-        CNT_INC(st, IfOutPackets);
-        CNT_ADD(st, IfOutBytes, f.len);
         ret = 0;
+        if (stack_trace_on(st, TRACE_LINK)) {
+            char s[TRACE_MAC_LEN], d[TRACE_MAC_LEN];
+            struct trace_fields tf = {.src = trace_mac(eh.src, s), .dst = trace_mac(dst, d),
+                                      .proto = TNUM(ethertype), .len = TNUM(f.len)};
+            trace_event(st, TL_LINK, TD_TX, "send", &tf,
+                        "%u bytes from %s to %s, EtherType 0x%04x (%s): written (RFC 894)",
+                        (unsigned)f.len, s, d, ethertype, eth_upper(ethertype));
+        }
     } else {
         ret = rc < 0 ? rc : -EIO;
-        if (st->trace)
-            stack_trace(st, "eth", "drop IfOutErrors: device write failed (%d)", ret);
+        if (stack_trace_on(st, TRACE_LINK)) {
+            char d[TRACE_MAC_LEN];
+            struct trace_fields tf = {.counter = "IfOutErrors", .dst = trace_mac(dst, d),
+                                      .len = TNUM(f.len)};
+            trace_event(st, TL_LINK, TD_TX, "drop", &tf,
+                        "drop IfOutErrors: device write failed (%d)", ret);
+        }
+        atomic_fetch_sub_explicit(&st->cnt[CNT_IfOutPackets], 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&st->cnt[CNT_IfOutBytes], f.len, memory_order_relaxed);
         CNT_INC(st, IfOutErrors);
     }
     pkt_free(st, p);

@@ -138,13 +138,20 @@ static void icmp_echo(struct wskstack *st, struct pkt *p, const struct ipv4_repr
                       struct icmp_repr *r, uint64_t now)
 {
     CNT_INC(st, IcmpInEchos);
-    if (!ipv4_is_local(st, ip->dst)) {
-        stack_trace(st, "icmp", "echo request to a broadcast address ignored (RFC 1122 §3.2.2.6)");
-        pkt_free(st, p);
-        return;
-    }
-    if (!icmp_src_is_host(st, ip->src)) {
-        stack_trace(st, "icmp", "echo request from a non-host source not answered (RFC 1122 §3.2.2)");
+    const char *why = NULL;
+    if (!ipv4_is_local(st, ip->dst))
+        why = "to a broadcast address, ignored (RFC 1122 §3.2.2.6)";
+    else if (!icmp_src_is_host(st, ip->src))
+        why = "from a non-host source, not answered (RFC 1122 §3.2.2)";
+    if (why) {
+        if (stack_trace_on(st, TRACE_ICMP)) {
+            char s[TRACE_IP_LEN], d[TRACE_IP_LEN];
+            struct trace_fields f = {.src = trace_ip4(ip->src, s), .dst = trace_ip4(ip->dst, d),
+                                     .type = TNUM(r->type), .id = TNUM(r->rest >> 16),
+                                     .seq = TNUM(r->rest & 0xffff)};
+            trace_event(st, TL_ICMP, TD_RX, "ignore", &f, "echo request from %s to %s: %s", s,
+                        d, why);
+        }
         pkt_free(st, p);
         return;
     }
@@ -162,19 +169,21 @@ static void icmp_echo(struct wskstack *st, struct pkt *p, const struct ipv4_repr
         .tos = ip->tos,
         .df = false,
     };
+    /* The decision first, then what the layers below do with it. */
+    if (stack_trace_on(st, TRACE_ICMP)) {
+        char s[TRACE_IP_LEN], d[TRACE_IP_LEN];
+        struct trace_fields f = {.src = trace_ip4(tx.src, s), .dst = trace_ip4(tx.dst, d),
+                                 .type = TNUM(ICMP_ECHO_REPLY), .code = TNUM(0),
+                                 .id = TNUM(r->rest >> 16), .seq = TNUM(r->rest & 0xffff),
+                                 .len = TNUM(p->len)};
+        trace_event(st, TL_ICMP, TD_TX, "echo-reply", &f,
+                    "echo reply to %s from %s, id %u seq %u (RFC 792, RFC 1122 §3.2.2.6)", d, s,
+                    r->rest >> 16, r->rest & 0xffff);
+    }
     int rc = ipv4_output(st, p, &tx, now);
     if (rc >= 0) {
         CNT_INC(st, IcmpOutMsgs);
         CNT_INC(st, IcmpOutEchoReps);
-        if (stack_trace_on(st, TRACE_ICMP)) {
-            char s[16], d[16];
-            struct ip_addr a = ip4(tx.src), b = ip4(tx.dst);
-            struct trace_fields f = {.src = ip_addr_str(&a, s, sizeof s),
-                                     .dst = ip_addr_str(&b, d, sizeof d)};
-            trace_event(st, TL_ICMP, TD_TX, "echo-reply", &f,
-                        "echo reply to %s from %s, id %u seq %u (RFC 792, RFC 1122 §3.2.2.6)", d,
-                        s, r->rest >> 16, r->rest & 0xffff);
-        }
     } else {
         CNT_INC(st, IcmpOutErrors);
     }
@@ -187,8 +196,14 @@ void icmp_input(struct wskstack *st, struct pkt *p, const struct ipv4_repr *ip, 
     CNT_INC(st, IcmpInMsgs);
     switch (icmp_parse(pkt_data(p), p->len, &r, true)) {
     case WIRE_OK:
-        TRACE_F(st, TL_ICMP, TD_RX, "csum", &(struct trace_fields){.rule = "ok"},
-                "type %u code %u: checksum ok (RFC 792)", r.type, r.code);
+        if (stack_trace_on(st, TRACE_ICMP)) {
+            char s[TRACE_IP_LEN], d[TRACE_IP_LEN];
+            struct trace_fields f = {.src = trace_ip4(ip->src, s), .dst = trace_ip4(ip->dst, d),
+                                     .rule = "ok", .type = TNUM(r.type), .code = TNUM(r.code),
+                                     .len = TNUM(p->len)};
+            trace_event(st, TL_ICMP, TD_RX, "csum", &f, "type %u code %u: checksum ok (RFC 792)",
+                        r.type, r.code);
+        }
         break;
     case WIRE_BAD_CHECKSUM:
         CNT_INC(st, IcmpInCsumErrors);
@@ -205,22 +220,27 @@ void icmp_input(struct wskstack *st, struct pkt *p, const struct ipv4_repr *ip, 
         return;
     case ICMP_ECHO_REPLY:
         CNT_INC(st, IcmpInEchoReps);
-        echo_icmp_input(st, ip, &r, now);   /* ping handles (echo.c), once counted */
-        stack_trace(st, "icmp", "echo reply: no ping socket to give it to");
+        echo_icmp_input(st, ip, &r, now);   /* ping handles (echo.c, which traces it) */
         goto free;
     case ICMP_DEST_UNREACH:
         CNT_INC(st, IcmpInDestUnreachs);
         echo_icmp_input(st, ip, &r, now);   /* ping handles (echo.c), once counted */
-        stack_trace(st, "icmp", "destination unreachable code %u (not yet passed to UDP)", r.code);
+        TRACE_F(st, TL_ICMP, TD_RX, "ignore",
+                (&(struct trace_fields){.type = TNUM(r.type), .code = TNUM(r.code)}),
+                "destination unreachable code %u: counted, not passed to UDP", r.code);
         goto free;
     case ICMP_TIME_EXCEEDED:
         CNT_INC(st, IcmpInTimeExcds);
         echo_icmp_input(st, ip, &r, now);   /* ping handles (echo.c), once counted */
+        TRACE_F(st, TL_ICMP, TD_RX, "ignore",
+                (&(struct trace_fields){.type = TNUM(r.type), .code = TNUM(r.code)}),
+                "time exceeded code %u: counted, not passed on", r.code);
         goto free;
     default:
         if (icmp_type_is_known(r.type)) {
-            stack_trace(st, "icmp", "type %u ignored (RFC 1122 §3.2.2.2, RFC 6633, RFC 6918)",
-                        r.type);
+            TRACE_F(st, TL_ICMP, TD_RX, "ignore",
+                    (&(struct trace_fields){.type = TNUM(r.type), .code = TNUM(r.code)}),
+                    "type %u ignored (RFC 1122 §3.2.2.2, RFC 6633, RFC 6918)", r.type);
             goto free;
         }
         stack_drop(st, CNT_IcmpInErrors, "icmp", "unknown type (RFC 1122 §3.2.2: silently discard)");
@@ -258,7 +278,9 @@ void icmp_send_error(struct wskstack *st, uint8_t type, uint8_t code, uint32_t r
     else if (oproto == IP_PROTO_ICMP && (orig_len <= hl || !icmp_type_is_query(orig[hl])))
         why = "an ICMP error message";
     if (why) {
-        stack_trace(st, "icmp", "no error sent about %s (RFC 1122 §3.2.2)", why);
+        TRACE_F(st, TL_ICMP, TD_TX, "no-error",
+                (&(struct trace_fields){.type = TNUM(type), .code = TNUM(code)}),
+                "no error type %u code %u sent about %s (RFC 1122 §3.2.2)", type, code, why);
         return;
     }
 
@@ -266,7 +288,7 @@ void icmp_send_error(struct wskstack *st, uint8_t type, uint8_t code, uint32_t r
     pthread_mutex_lock(&st->lock);
     bool allowed = icmp_ratelimit_allow(st->icmp, now);
     if (allowed && !ipv4_is_local(st, odst))
-        (void)route4_lookup(st, osrc, &nh, NULL);
+        (void)route4_lookup_quiet(st, osrc, &nh, NULL); /* ipv4_output traces it */
     pthread_mutex_unlock(&st->lock);
     if (!allowed) {
         stack_drop(st, CNT_IcmpOutRateLimitHost, "icmp", "error rate limit (RFC 1812 §4.3.2.8)");
@@ -298,6 +320,14 @@ void icmp_send_error(struct wskstack *st, uint8_t type, uint8_t code, uint32_t r
 
     struct ipv4_tx tx = {.src = src, .dst = osrc, .proto = IP_PROTO_ICMP,
                          .ttl = IPV4_DEFAULT_TTL, .tos = 0, .df = false};
+    if (stack_trace_on(st, TRACE_ICMP)) {
+        char s[TRACE_IP_LEN], d[TRACE_IP_LEN];
+        struct trace_fields f = {.src = trace_ip4(src, s), .dst = trace_ip4(osrc, d),
+                                 .type = TNUM(type), .code = TNUM(code), .len = TNUM(p->len)};
+        trace_event(st, TL_ICMP, TD_TX, "error", &f,
+                    "error type %u code %u to %s from %s, quoting %u bytes (RFC 792, RFC 1812 "
+                    "§4.3.2.3)", type, code, d, s, (unsigned)qlen);
+    }
     int rc = ipv4_output(st, p, &tx, now);
     if (rc < 0) {
         CNT_INC(st, IcmpOutErrors);

@@ -134,7 +134,9 @@ void icmpv6_send_error(struct wskstack *st, uint8_t type, uint8_t code, uint32_t
     else if (!icmpv6_src_is_node(osrc))
         why = "a packet whose source is not a single node (§2.4(e.6))";
     if (why) {
-        stack_trace(st, "icmpv6", "no error sent about %s (RFC 4443)", why);
+        TRACE_F(st, TL_ICMPV6, TD_TX, "no-error",
+                (&(struct trace_fields){.type = TNUM(type), .code = TNUM(code)}),
+                "no error type %u code %u sent about %s (RFC 4443)", type, code, why);
         return;
     }
 
@@ -174,6 +176,14 @@ void icmpv6_send_error(struct wskstack *st, uint8_t type, uint8_t code, uint32_t
     struct ipv6_tx tx = {.next_header = IP_PROTO_ICMPV6};
     memcpy(tx.src, src, 16);
     memcpy(tx.dst, osrc, 16);
+    if (stack_trace_on(st, TRACE_ICMPV6)) {
+        char s[TRACE_IP_LEN], d[TRACE_IP_LEN];
+        struct trace_fields f = {.src = trace_ip6(src, s), .dst = trace_ip6(osrc, d),
+                                 .type = TNUM(type), .code = TNUM(code), .len = TNUM(p->len)};
+        trace_event(st, TL_ICMPV6, TD_TX, "error", &f,
+                    "error type %u code %u to %s from %s, quoting %u bytes (RFC 4443 §2.4(c))", type,
+                    code, d, s, (unsigned)qlen);
+    }
     if (ipv6_output(st, p, &tx, now) < 0) {
         CNT_INC(st, Icmp6OutErrors);
         return;
@@ -234,7 +244,10 @@ static void icmpv6_echo(struct wskstack *st, struct pkt *p, const struct ipv6_re
     CNT_INC(st, Icmp6InEchos);
     if (!icmpv6_src_is_node(ip->src)) {
         /* From :: there is nobody to answer (RFC 4443 §2.2). */
-        stack_trace(st, "icmpv6", "echo request from :: not answered");
+        TRACE_F(st, TL_ICMPV6, TD_RX, "ignore",
+                (&(struct trace_fields){.type = TNUM(r->type), .id = TNUM(r->rest >> 16),
+                                        .seq = TNUM(r->rest & 0xffff)}),
+                "echo request from ::, not answered (RFC 4443 §2.2)");
         pkt_free(st, p);
         return;
     }
@@ -255,21 +268,21 @@ static void icmpv6_echo(struct wskstack *st, struct pkt *p, const struct ipv6_re
     struct ipv6_tx tx = {.next_header = IP_PROTO_ICMPV6, .tclass = ip->traffic_class};
     memcpy(tx.src, src, 16);
     memcpy(tx.dst, ip->src, 16);
+    /* The decision first, then what the layers below do with it. */
+    if (stack_trace_on(st, TRACE_ICMPV6)) {
+        char s[TRACE_IP_LEN], d[TRACE_IP_LEN];
+        struct trace_fields f = {.src = trace_ip6(tx.src, s), .dst = trace_ip6(tx.dst, d),
+                                 .type = TNUM(ICMPV6_ECHO_REPLY), .code = TNUM(0),
+                                 .id = TNUM(r->rest >> 16), .seq = TNUM(r->rest & 0xffff),
+                                 .len = TNUM(p->len)};
+        trace_event(st, TL_ICMPV6, TD_TX, "echo-reply", &f,
+                    "echo reply to %s from %s, id %u seq %u (RFC 4443 §4.2)", d, s, r->rest >> 16,
+                    r->rest & 0xffff);
+    }
     int rc = ipv6_output(st, p, &tx, now);
     if (rc >= 0) {
         CNT_INC(st, Icmp6OutMsgs);
         CNT_INC(st, Icmp6OutEchoReplies);
-        if (stack_trace_on(st, TRACE_ICMPV6)) {
-            char s[64], d[64];
-            struct ip_addr a = {.af = IPA_V6}, b = {.af = IPA_V6};
-            memcpy(a.v6, tx.src, 16);
-            memcpy(b.v6, tx.dst, 16);
-            struct trace_fields f = {.src = ip_addr_str(&a, s, sizeof s),
-                                     .dst = ip_addr_str(&b, d, sizeof d)};
-            trace_event(st, TL_ICMPV6, TD_TX, "echo-reply", &f,
-                        "echo reply to %s from %s, id %u seq %u (RFC 4443 §4.2)", d, s, r->rest >> 16,
-                        r->rest & 0xffff);
-        }
     } else {
         CNT_INC(st, Icmp6OutErrors);
     }
@@ -282,18 +295,19 @@ static void icmpv6_ptb(struct wskstack *st, const struct icmpv6_repr *r, uint64_
     const uint8_t *q = r->data;
     /* V5: the quote must hold the whole IPv6 header and the first 8 bytes
      * of what followed (any router quotes "as much as fits"). */
-    if (r->data_len < IPV6_HDR_LEN + 8 || (q[0] >> 4) != 6) {
-        stack_trace(st, "icmpv6", "packet too big quoting no IPv6 packet: ignored (E.35)");
-        return;
-    }
-    if (!addr6_is_local(st, q + IPV6_OFF_SRC, false)) {
-        stack_trace(st, "icmpv6", "packet too big about a packet we did not send: ignored (E.35)");
-        return;
-    }
-    if (r->rest < IPV6_MIN_MTU) {
+    const char *why = NULL;
+    if (r->data_len < IPV6_HDR_LEN + 8 || (q[0] >> 4) != 6)
+        why = "quoting no IPv6 packet: ignored (E.35)";
+    else if (!addr6_is_local(st, q + IPV6_OFF_SRC, false))
+        why = "about a packet we did not send: ignored (E.35)";
+    else if (r->rest < IPV6_MIN_MTU)
         /* RFC 8201 §4: "it must discard it" (no atomic fragments, RFC 8021). */
-        stack_trace(st, "icmpv6", "packet too big reporting %u < 1280: discarded (RFC 8201 §4)",
-                    r->rest);
+        why = "reporting less than 1280: discarded (RFC 8201 §4)";
+    if (why) {
+        TRACE_F(st, TL_ICMPV6, TD_RX, "ignore",
+                (&(struct trace_fields){.type = TNUM(r->type), .code = TNUM(r->code),
+                                        .mtu = TNUM(r->rest)}),
+                "packet too big, MTU %u, %s", r->rest, why);
         return;
     }
     pmtu6_update(st, q + IPV6_OFF_DST, r->rest, now);
@@ -308,12 +322,21 @@ void icmpv6_input(struct wskstack *st, struct pkt *p, const struct ipv6_repr *ip
     CNT_INC(st, Icmp6InMsgs);
     switch (icmpv6_parse(pkt_data(p), p->len, ip->src, ip->dst, &r, true)) {
     case WIRE_OK:
-        TRACE_F(st, TL_ICMPV6, TD_RX, "csum", &(struct trace_fields){.rule = "ok"},
-                "type %u code %u: checksum ok (RFC 4443 §2.3)", r.type, r.code);
+        if (stack_trace_on(st, TRACE_ICMPV6)) {
+            char s[TRACE_IP_LEN], d[TRACE_IP_LEN];
+            struct trace_fields f = {.src = trace_ip6(ip->src, s), .dst = trace_ip6(ip->dst, d),
+                                     .rule = "ok", .type = TNUM(r.type), .code = TNUM(r.code),
+                                     .len = TNUM(p->len)};
+            trace_event(st, TL_ICMPV6, TD_RX, "csum", &f,
+                        "type %u code %u: checksum ok (RFC 4443 §2.3)", r.type, r.code);
+        }
         break;
     case WIRE_BAD_CHECKSUM:
         CNT_INC(st, Icmp6InCsumErrors);
         stack_drop(st, CNT_Icmp6InErrors, "icmpv6", "bad checksum (RFC 4443 §2.3, G.34)");
+        TRACE_F(st, TL_ICMPV6, TD_RX, "ignore",
+                (&(struct trace_fields){.type = TNUM(r.type), .code = TNUM(r.code)}),
+                "time exceeded code %u: counted, not passed on", r.code);
         goto free;
     default:
         stack_drop(st, CNT_Icmp6InErrors, "icmpv6", "shorter than 8 bytes (RFC 4443 §2.1, G.34)");
@@ -326,13 +349,14 @@ void icmpv6_input(struct wskstack *st, struct pkt *p, const struct ipv6_repr *ip
         return;
     case ICMPV6_ECHO_REPLY:
         CNT_INC(st, Icmp6InEchoReplies);
-        echo_icmpv6_input(st, ip, &r, now); /* ping handles (echo.c), once counted */
-        stack_trace(st, "icmpv6", "echo reply: no ping socket to give it to");
+        echo_icmpv6_input(st, ip, &r, now); /* ping handles (echo.c, which traces it) */
         goto free;
     case ICMPV6_DEST_UNREACH:
         CNT_INC(st, Icmp6InDestUnreachs);
         echo_icmpv6_input(st, ip, &r, now); /* ping handles (echo.c), once counted */
-        stack_trace(st, "icmpv6", "destination unreachable code %u (not yet passed to UDP)", r.code);
+        TRACE_F(st, TL_ICMPV6, TD_RX, "ignore",
+                (&(struct trace_fields){.type = TNUM(r.type), .code = TNUM(r.code)}),
+                "destination unreachable code %u: counted, not passed to UDP", r.code);
         goto free;
     case ICMPV6_PKT_TOO_BIG:
         CNT_INC(st, Icmp6InPktTooBigs);
@@ -346,7 +370,9 @@ void icmpv6_input(struct wskstack *st, struct pkt *p, const struct ipv6_repr *ip
     case ICMPV6_PARAM_PROBLEM:
         CNT_INC(st, Icmp6InParmProblems);
         echo_icmpv6_input(st, ip, &r, now); /* ping handles (echo.c), once counted */
-        stack_trace(st, "icmpv6", "parameter problem code %u pointer %u", r.code, r.rest);
+        TRACE_F(st, TL_ICMPV6, TD_RX, "ignore",
+                (&(struct trace_fields){.type = TNUM(r.type), .code = TNUM(r.code)}),
+                "parameter problem code %u pointer %u: counted, not passed on", r.code, r.rest);
         goto free;
     case ICMPV6_ND_RS:
     case ICMPV6_ND_RA:
@@ -359,7 +385,9 @@ void icmpv6_input(struct wskstack *st, struct pkt *p, const struct ipv6_repr *ip
     case ICMPV6_MLD_REPORT:
     case ICMPV6_MLD_DONE:
     case ICMPV6_MLD2_REPORT:
-        stack_trace(st, "icmpv6", "MLD type %u ignored (no MLD yet)", r.type);
+        TRACE_F(st, TL_ICMPV6, TD_RX, "ignore",
+                (&(struct trace_fields){.type = TNUM(r.type), .code = TNUM(r.code)}),
+                "MLD type %u ignored (no MLD yet)", r.type);
         goto free;
     default:
         stack_drop(st, CNT_Icmp6InErrors, "icmpv6",

@@ -67,9 +67,38 @@ bool ipv4_is_broadcast(struct wskstack *st, uint32_t a)
     return false;
 }
 
+/* The "source" line: the address chosen (best: index in st->addr4, -1 =
+ * none) and the rule that chose it. */
+static void ipv4_trace_source(struct wskstack *st, uint32_t dst, uint32_t nexthop, int best)
+{
+    char d[TRACE_IP_LEN], s[TRACE_IP_LEN], n[TRACE_IP_LEN], r[TRACE_IP_LEN + 4];
+    struct trace_fields f = {.dst = trace_ip4(dst, d), .nexthop = trace_ip4(nexthop, n),
+                             .rfc = "RFC 1122 §3.3.4.3"};
+    if (best < 0) {
+        trace_event(st, TL_IPV4, TD_TX, "source", &f,
+                    "source for %s: no IPv4 address configured (RFC 1122 §3.3.4.3)", d);
+        return;
+    }
+    const struct addr4 *a = &st->addr4[best];
+    f.src = trace_ip4(a->addr, s);
+    uint32_t m = ipv4_mask(a->plen);
+    if ((nexthop & m) != (a->addr & m)) {
+        f.rule = "first address";
+        trace_event(st, TL_IPV4, TD_TX, "source", &f,
+                    "source for %s: %s, our first address: no subnet of ours holds next hop %s "
+                    "(RFC 1122 §3.3.4.3)", d, s, n);
+        return;
+    }
+    char sub[TRACE_IP_LEN];
+    snprintf(r, sizeof r, "%s/%u", trace_ip4(a->addr & m, sub), a->plen);
+    f.route = r;
+    f.rule = "next-hop subnet";
+    trace_event(st, TL_IPV4, TD_TX, "source", &f,
+                "source for %s: %s, on %s with next hop %s (RFC 1122 §3.3.4.3)", d, s, r, n);
+}
+
 int ipv4_select_source(struct wskstack *st, uint32_t dst, uint32_t nexthop, uint32_t *src)
 {
-    (void)dst;
     /* RFC 1122 §3.3.4.3: the source is an address of the interface the
      * datagram leaves on.  With several subnets on the link we pick the
      * subnet that contains the next hop (the destination itself when it is
@@ -86,11 +115,16 @@ int ipv4_select_source(struct wskstack *st, uint32_t dst, uint32_t nexthop, uint
             best = (int)i;
     }
     if (best < 0) {
-        if (st->n_addr4 == 0)
+        if (st->n_addr4 == 0) {
+            if (stack_trace_on(st, TRACE_IPV4))
+                ipv4_trace_source(st, dst, nexthop, -1);
             return -EADDRNOTAVAIL;
+        }
         best = 0;
     }
     *src = st->addr4[best].addr;
+    if (stack_trace_on(st, TRACE_IPV4))
+        ipv4_trace_source(st, dst, nexthop, best);
     return 0;
 }
 
@@ -168,6 +202,21 @@ void ipv4_reasm_expired(struct wskstack *st, const struct reasm_expired *e, uint
     icmp_send_error(st, ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME, 0, q, e->hdr_len + dl, false, now);
 }
 
+/* "ipv4 rx accept": a datagram for us (to one of our addresses or a
+ * broadcast of our subnets), handed to ICMP or UDP. */
+static void ipv4_trace_accept(struct wskstack *st, const struct ipv4_repr *ip, bool bcast,
+                              bool reassembled)
+{
+    char s[TRACE_IP_LEN], d[TRACE_IP_LEN];
+    struct trace_fields f = {.src = trace_ip4(ip->src, s), .dst = trace_ip4(ip->dst, d),
+                             .rule = bcast ? "broadcast" : "unicast", .proto = TNUM(ip->proto),
+                             .len = TNUM(ip->total_len), .ttl = TNUM(ip->ttl), .id = TNUM(ip->id)};
+    trace_event(st, TL_IPV4, TD_RX, "accept", &f,
+                "%s -> %s, proto %u, %u bytes, ttl %u, id %u: %s%s, to %s (RFC 1122 §3.2.1.3)", s,
+                d, ip->proto, ip->total_len, ip->ttl, ip->id, bcast ? "broadcast for us" : "ours",
+                reassembled ? ", reassembled" : "", trace_proto_name(ip->proto));
+}
+
 void ipv4_input(struct wskstack *st, struct pkt *p, uint64_t now)
 {
     const uint8_t *h = pkt_data(p);
@@ -226,7 +275,8 @@ void ipv4_input(struct wskstack *st, struct pkt *p, uint64_t now)
      * options we do not understand are ignored (C.16); none are acted on. */
 
     bool link_bcast = ipv4_link_bcast(p);
-    if (ip.mf || ip.frag_off != 0) {
+    bool reassembled = ip.mf || ip.frag_off != 0;
+    if (reassembled) {
         /* RFC 791 §3.2: a fragment; the whole datagram, once reassembled,
          * continues as an unfragmented one (its UDP checksum covers it
          * all).  link_bcast is the completing frame's, taken above. */
@@ -236,6 +286,9 @@ void ipv4_input(struct wskstack *st, struct pkt *p, uint64_t now)
         h = pkt_data(p);
     }
 
+    if (stack_trace_on(st, TRACE_IPV4) &&
+        (ip.proto == IP_PROTO_ICMP || ip.proto == IP_PROTO_UDP))
+        ipv4_trace_accept(st, &ip, ip_bcast, reassembled);
     switch (ip.proto) {
     case IP_PROTO_ICMP:
         CNT_INC(st, IpInDelivers);
@@ -325,10 +378,29 @@ static int ipv4_fragment(struct wskstack *st, struct pkt *p, const struct ipv4_t
     }
     CNT_INC(st, IpFragOKs);
     CNT_ADD(st, IpFragCreates, n);
-    TRACE(st, TL_FRAG, TD_TX, "fragment", "IPv4 payload of %u bytes does not fit MTU %u: %u fragments (RFC 791)",
-          (unsigned)total, (unsigned)st->mtu, n);
+    TRACE_F(st, TL_FRAG, TD_TX, "fragment",
+            (&(struct trace_fields){.proto = TNUM(tx->proto), .len = TNUM(total + IPV4_HDR_LEN),
+                                    .id = TNUM(id), .mtu = TNUM(st->mtu), .count = TNUM(n)}),
+            "IPv4 payload of %u bytes does not fit MTU %u: %u fragments, id %u (RFC 791)",
+            (unsigned)total, (unsigned)st->mtu, n, id);
     pkt_free(st, p);
     return neigh_output(st, first, nh, now);
+}
+
+/* "ipv4 tx send": the datagram as the header says, and where it goes. */
+static void ipv4_trace_send(struct wskstack *st, const struct ipv4_tx *tx, uint32_t len,
+                            uint16_t id, uint32_t nh, bool bcast)
+{
+    char s[TRACE_IP_LEN], d[TRACE_IP_LEN], n[TRACE_IP_LEN];
+    unsigned ttl = tx->ttl ? tx->ttl : IPV4_DEFAULT_TTL;
+    struct trace_fields f = {.src = trace_ip4(tx->src, s), .dst = trace_ip4(tx->dst, d),
+                             .nexthop = trace_ip4(nh, n), .proto = TNUM(tx->proto),
+                             .len = TNUM(len), .id = TNUM(id), .ttl = TNUM(ttl)};
+    trace_event(st, TL_IPV4, TD_TX, "send", &f,
+                "%s -> %s, proto %u, %u bytes, ttl %u, id %u: to %s%s (RFC 791)", s, d, tx->proto,
+                (unsigned)len, ttl, id,
+                bcast ? "the link broadcast " : ipv4_is_multicast(tx->dst) ? "the group " : "next hop ",
+                n);
 }
 
 int ipv4_output(struct wskstack *st, struct pkt *p, const struct ipv4_tx *tx, uint64_t now)
@@ -377,6 +449,8 @@ int ipv4_output(struct wskstack *st, struct pkt *p, const struct ipv4_tx *tx, ui
             return -ENOBUFS;
         }
         p->next = NULL;       /* a chain of one */
+        if (stack_trace_on(st, TRACE_IPV4))
+            ipv4_trace_send(st, tx, p->len, id, nh, bcast);
         return neigh_output(st, p, nh, now);
     }
     if (tx->df) {
@@ -386,5 +460,7 @@ int ipv4_output(struct wskstack *st, struct pkt *p, const struct ipv4_tx *tx, ui
         pkt_free(st, p);
         return -EMSGSIZE;
     }
+    if (stack_trace_on(st, TRACE_IPV4))
+        ipv4_trace_send(st, tx, p->len + IPV4_HDR_LEN, id, nh, bcast);
     return ipv4_fragment(st, p, tx, id, nh, now);
 }

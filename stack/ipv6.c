@@ -163,8 +163,12 @@ void pmtu6_update(struct wskstack *st, const uint8_t dst[16], uint32_t mtu, uint
 {
     /* RFC 8201 §4: a PTB reporting less than the minimum link MTU is
      * discarded, and the estimate never goes below 1280 (E.35). */
+    char d[TRACE_IP_LEN];
     if (mtu < IPV6_MIN_MTU) {
-        stack_trace(st, "ipv6", "PMTU %u below 1280 ignored (RFC 8201 §4)", mtu);
+        TRACE_F(st, TL_IPV6, TD_RX, "pmtu",
+                (&(struct trace_fields){.dst = trace_ip6(dst, d), .rule = "ignored",
+                                        .mtu = TNUM(mtu)}),
+                "PMTU %u for %s below 1280 ignored (RFC 8201 §4)", mtu, d);
         return;
     }
     pthread_mutex_lock(&st->lock);
@@ -176,8 +180,10 @@ void pmtu6_update(struct wskstack *st, const uint8_t dst[16], uint32_t mtu, uint
         /* RFC 8201 §4: a PTB never raises the estimate; increases are
          * found only by the aging below. */
         pthread_mutex_unlock(&st->lock);
-        stack_trace(st, "ipv6", "PMTU %u not below the current %u: ignored (RFC 8201 §4)", mtu,
-                    cur);
+        TRACE_F(st, TL_IPV6, TD_RX, "pmtu",
+                (&(struct trace_fields){.dst = trace_ip6(dst, d), .rule = "ignored",
+                                        .mtu = TNUM(mtu)}),
+                "PMTU %u for %s not below the current %u: ignored (RFC 8201 §4)", mtu, d, cur);
         return;
     }
     if (!e) {
@@ -197,7 +203,9 @@ void pmtu6_update(struct wskstack *st, const uint8_t dst[16], uint32_t mtu, uint
     e->mtu = mtu;
     e->expires = now + PMTU6_AGE_NS;
     pthread_mutex_unlock(&st->lock);
-    stack_trace(st, "ipv6", "PMTU lowered to %u (RFC 8201 §4)", mtu);
+    TRACE_F(st, TL_IPV6, TD_RX, "pmtu",
+            (&(struct trace_fields){.dst = trace_ip6(dst, d), .rule = "lowered", .mtu = TNUM(mtu)}),
+            "PMTU for %s lowered to %u (RFC 8201 §4)", d, mtu);
 }
 
 void ipv6_timer(struct wskstack *st, uint64_t now)
@@ -390,6 +398,27 @@ static bool ipv6_mcast_scope_ok(const uint8_t a[16])
     return s != 0x0 && s != 0xf && s != 0x1;
 }
 
+/* "ipv6 rx accept": a packet for us (one of our addresses or a group we
+ * joined) and the upper layer it goes to (proto: after the extension
+ * headers; 59: nothing follows, RFC 8200 §4.7). */
+static void ipv6_trace_accept(struct wskstack *st, const struct ipv6_repr *ip, unsigned proto,
+                              uint32_t len, bool reassembled)
+{
+    char s[TRACE_IP_LEN], d[TRACE_IP_LEN];
+    bool mcast = ipv6_is_multicast(ip->dst);
+    struct trace_fields f = {.src = trace_ip6(ip->src, s), .dst = trace_ip6(ip->dst, d),
+                             .rule = mcast ? "multicast" : "unicast", .proto = TNUM(proto),
+                             .len = TNUM(len), .ttl = TNUM(ip->hop_limit)};
+    trace_event(st, TL_IPV6, TD_RX, "accept", &f,
+                "%s -> %s, next header %u, %u bytes, hop limit %u: %s%s, %s (RFC 8200%s)", s, d,
+                proto, (unsigned)len, ip->hop_limit, mcast ? "a group we joined" : "ours",
+                reassembled ? ", reassembled" : "",
+                proto == IP_PROTO_ICMPV6 ? "to icmpv6"
+                : proto == IP_PROTO_UDP  ? "to udp"
+                                         : "nothing follows",
+                proto == IP_PROTO_NONE ? " §4.7" : "");
+}
+
 void ipv6_input(struct wskstack *st, struct pkt *p, uint64_t now)
 {
     const uint8_t *h = pkt_data(p);
@@ -498,6 +527,9 @@ void ipv6_input(struct wskstack *st, struct pkt *p, uint64_t now)
         fragmented = true;
     }
 
+    if (stack_trace_on(st, TRACE_IPV6) &&
+        (res.proto == IP_PROTO_ICMPV6 || res.proto == IP_PROTO_UDP || res.proto == IP_PROTO_NONE))
+        ipv6_trace_accept(st, &ip, res.proto, p->len, res.frag_kind == IPV6_FRAGMENT);
     switch (res.proto) {
     case IP_PROTO_ICMPV6:
         CNT_INC(st, Ip6InDelivers);
@@ -510,9 +542,9 @@ void ipv6_input(struct wskstack *st, struct pkt *p, uint64_t now)
         udp_input6(st, p, &ip, link_mcast, now);
         return;
     case IP_PROTO_NONE:
-        /* RFC 8200 §4.7: nothing follows; delivered to nobody. */
+        /* RFC 8200 §4.7: nothing follows; delivered to nobody (the accept
+         * line above says so). */
         CNT_INC(st, Ip6InDelivers);
-        stack_trace(st, "ipv6", "No Next Header (59): nothing to deliver (RFC 8200 §4.7)");
         goto free;
     default:
         /* RFC 8200 §4: an unrecognised Next Header -> Parameter Problem
@@ -546,6 +578,36 @@ static bool ipv6_push_header(struct pkt *p, const struct ipv6_tx *tx, const uint
         return false;
     ipv6_emit(&r, b);
     return true;
+}
+
+void ipv6_trace_send(struct wskstack *st, const uint8_t *hdr, const char *how)
+{
+    char s[TRACE_IP_LEN], d[TRACE_IP_LEN];
+    unsigned len = IPV6_HDR_LEN + be16(hdr + IPV6_OFF_PAYLOAD_LEN);
+    struct trace_fields f = {.src = trace_ip6(hdr + IPV6_OFF_SRC, s),
+                             .dst = trace_ip6(hdr + IPV6_OFF_DST, d),
+                             .proto = TNUM(hdr[IPV6_OFF_NEXT_HEADER]), .len = TNUM(len),
+                             .ttl = TNUM(hdr[IPV6_OFF_HOP_LIMIT])};
+    trace_event(st, TL_IPV6, TD_TX, "send", &f,
+                "%s -> %s, next header %u, %u bytes, hop limit %u: to %s (RFC 8200)", s, d,
+                hdr[IPV6_OFF_NEXT_HEADER], len, hdr[IPV6_OFF_HOP_LIMIT], how);
+}
+
+/* ipv6_trace_send for ipv6_output: the next hop, or the group for
+ * multicast; a fragmented datagram is described whole (len: its payload). */
+static void ipv6_trace_output(struct wskstack *st, const struct ipv6_tx *tx, const uint8_t src[16],
+                              uint32_t len, const uint8_t nh[16], bool mcast)
+{
+    uint8_t h[IPV6_HDR_LEN];
+    struct ipv6_repr r = {.next_header = tx->next_header,
+                          .hop_limit = tx->hop_limit ? tx->hop_limit : IPV6_DEFAULT_HOP_LIMIT,
+                          .payload_len = (uint16_t)len};
+    memcpy(r.src, src, 16);
+    memcpy(r.dst, tx->dst, 16);
+    ipv6_emit(&r, h);
+    char how[TRACE_IP_LEN + 16], n[TRACE_IP_LEN];
+    snprintf(how, sizeof how, "%s %s", mcast ? "the group" : "next hop", trace_ip6(nh, n));
+    ipv6_trace_send(st, h, how);
 }
 
 static void ipv6_free_chain(struct wskstack *st, struct pkt *p)
@@ -632,8 +694,11 @@ static struct pkt *ipv6_fragment(struct wskstack *st, struct pkt *p, const struc
     }
     CNT_INC(st, Ip6FragOKs);
     CNT_ADD(st, Ip6FragCreates, n);
-    TRACE(st, TL_FRAG, TD_TX, "fragment", "IPv6 payload of %u bytes does not fit the path MTU: %u fragments (RFC 8200 §4.5)",
-          (unsigned)total, n);
+    TRACE_F(st, TL_FRAG, TD_TX, "fragment",
+            (&(struct trace_fields){.proto = TNUM(tx->next_header), .len = TNUM(total + IPV6_HDR_LEN),
+                                    .id = TNUM(id), .mtu = TNUM(mtu), .count = TNUM(n)}),
+            "IPv6 payload of %u bytes does not fit the path MTU %u: %u fragments, id %u "
+            "(RFC 8200 §4.5)", (unsigned)total, mtu, n, id);
     pkt_free(st, p);
     return first;
 }
@@ -701,6 +766,8 @@ int ipv6_output(struct wskstack *st, struct pkt *p, const struct ipv6_tx *tx, ui
             return -ENOBUFS;
         }
         p->next = NULL;   /* a chain of one */
+        if (stack_trace_on(st, TRACE_IPV6))
+            ipv6_trace_output(st, tx, src, p->len - IPV6_HDR_LEN, nh, mcast);
     } else if (tx->dontfrag) {
         /* RFC 3542 §11.2 IPV6_DONTFRAG: the caller learns it is too big;
          * nothing is sent (J.45). */
@@ -708,6 +775,8 @@ int ipv6_output(struct wskstack *st, struct pkt *p, const struct ipv6_tx *tx, ui
         pkt_free(st, p);
         return -EMSGSIZE;
     } else {
+        if (stack_trace_on(st, TRACE_IPV6))
+            ipv6_trace_output(st, tx, src, p->len, nh, mcast);
         p = ipv6_fragment(st, p, tx, src, mtu);
         if (!p)
             return -ENOBUFS;

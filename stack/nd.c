@@ -349,6 +349,17 @@ static int nd_xmit(struct wskstack *st, const uint8_t src[16], const uint8_t dst
     CNT_INC(st, Ip6OutRequests);
     if (ipv6_is_multicast(dst))
         CNT_INC(st, Ip6OutMcastPkts);
+    if (stack_trace_on(st, TRACE_IPV6)) {
+        /* ND never leaves the link (§3): no route, the destination is the
+         * next hop (or the cached MAC of a PROBE). */
+        char how[TRACE_IP_LEN + 16], b[TRACE_IP_LEN];
+        if (mac)
+            snprintf(how, sizeof how, "the cached %s", trace_mac(mac, b));
+        else
+            snprintf(how, sizeof how, "%s %s", ipv6_is_multicast(dst) ? "the group" : "next hop",
+                     trace_ip6(dst, b));
+        ipv6_trace_send(st, h, how);
+    }
     int rc = mac ? eth_output(st, p, mac, ETHERTYPE_IPV6) : nd6_output(st, p, dst, now);
     if (rc < 0) {
         CNT_INC(st, Icmp6OutErrors);
@@ -358,18 +369,21 @@ static int nd_xmit(struct wskstack *st, const uint8_t src[16], const uint8_t dst
     return 0;
 }
 
-/* NS (§4.3) for target from src to dst; SLLA unless src is :: (§4.3, §7.2.2). */
+/* NS (§4.3) for target from src to dst; SLLA unless src is :: (§4.3, §7.2.2).
+ * why: the rule that sends it, for the trace (resolution, DAD, NUD probe). */
 static int nd_send_ns(struct wskstack *st, const uint8_t src[16], const uint8_t target[16],
-                      const uint8_t dst[16], const uint8_t *mac, uint64_t now)
+                      const uint8_t dst[16], const uint8_t *mac, const char *why, uint64_t now)
 {
     struct nd_ns_repr ns = {.has_slla = !ipv6_is_unspecified(src)};
     uint8_t body[ND_NS_LEN + 8];
     memcpy(ns.target, target, 16);
     memcpy(ns.slla, st->mac, ETH_ALEN);
     size_t n = nd_ns_emit(&ns, body);
-    if (st->trace) {
+    if (stack_trace_on(st, TRACE_ND)) {
         char b1[64], b2[64], b3[64];
-        stack_trace(st, "nd", "NS who-has %s from %s to %s", a6(target, b1), a6(src, b2), a6(dst, b3));
+        struct trace_fields f = {.target = a6(target, b1), .src = a6(src, b2), .dst = a6(dst, b3),
+                                 .type = TNUM(ICMPV6_ND_NS), .len = TNUM(n)};
+        trace_event(st, TL_ND, TD_TX, "ns", &f, "NS who-has %s from %s to %s: %s", b1, b2, b3, why);
     }
     int rc = nd_xmit(st, src, dst, mac, body, n, now);
     if (rc == 0)
@@ -388,10 +402,13 @@ static void nd_send_na(struct wskstack *st, const uint8_t target[16], const uint
     memcpy(na.target, target, 16);
     memcpy(na.tlla, st->mac, ETH_ALEN);
     size_t n = nd_na_emit(&na, body);
-    if (st->trace) {
-        char b1[64], b2[64];
-        stack_trace(st, "nd", "NA %s is-at our MAC to %s (S=%d O=1)", a6(target, b1), a6(dst, b2),
-                    solicited);
+    if (stack_trace_on(st, TRACE_ND)) {
+        char b1[64], b2[64], m[TRACE_MAC_LEN];
+        struct trace_fields f = {.target = a6(target, b1), .dst = a6(dst, b2),
+                                 .mac = trace_mac(st->mac, m), .type = TNUM(ICMPV6_ND_NA),
+                                 .len = TNUM(n)};
+        trace_event(st, TL_ND, TD_TX, "na", &f, "NA %s is-at %s to %s (S=%d O=1, RFC 4861 §7.2.4)",
+                    b1, m, b2, solicited);
     }
     if (nd_xmit(st, target, dst, NULL, body, n, now) == 0)
         CNT_INC(st, Icmp6OutNeighborAdvertisements);
@@ -419,7 +436,7 @@ static void nd_resolve_ns(struct wskstack *st, const uint8_t cand[16], const uin
         return;
     }
     ipv6_solicited_node(target, dst);
-    nd_send_ns(st, src, target, dst, NULL, now);
+    nd_send_ns(st, src, target, dst, NULL, "address resolution (RFC 4861 §7.2.2)", now);
 }
 
 int nd_send_dad_ns(struct wskstack *st, const uint8_t target[16], uint64_t now)
@@ -427,7 +444,7 @@ int nd_send_dad_ns(struct wskstack *st, const uint8_t target[16], uint64_t now)
     /* RFC 4862 §5.4.2: from ::, to the solicited-node group, no SLLA. */
     uint8_t dst[16];
     ipv6_solicited_node(target, dst);
-    return nd_send_ns(st, unspec, target, dst, NULL, now);
+    return nd_send_ns(st, unspec, target, dst, NULL, "DAD probe (RFC 4862 §5.4.2)", now);
 }
 
 /* RS (§4.1, §6.3.7) to all-routers: from our preferred link-local address
@@ -441,9 +458,11 @@ static void nd_send_rs(struct wskstack *st, uint64_t now)
     memcpy(rs.slla, st->mac, ETH_ALEN);
     uint8_t body[ND_RS_LEN + 8];
     size_t n = nd_rs_emit(&rs, body);
-    if (st->trace) {
+    if (stack_trace_on(st, TRACE_ND)) {
         char b[64];
-        stack_trace(st, "nd", "RS from %s to ff02::2 (RFC 4861 §6.3.7)", a6(src, b));
+        struct trace_fields f = {.src = a6(src, b), .dst = "ff02::2", .type = TNUM(ICMPV6_ND_RS),
+                                 .len = TNUM(n)};
+        trace_event(st, TL_ND, TD_TX, "rs", &f, "RS from %s to ff02::2 (RFC 4861 §6.3.7)", b);
     }
     if (nd_xmit(st, src, all_routers, NULL, body, n, now) == 0)
         CNT_INC(st, Icmp6OutRouterSolicits);
@@ -510,8 +529,9 @@ void nd_flush(struct wskstack *st, int err)
     pthread_mutex_unlock(&st->lock);
     if (n) {
         CNT_ADD(st, NdQueueDrops, n);
-        if (st->trace)
-            stack_trace(st, "nd", "drop NdQueueDrops: %u queued packets, device gone (%d)", n, err);
+        TRACE_F(st, TL_ND, TD_TX, "drop",
+                (&(struct trace_fields){.counter = "NdQueueDrops", .count = TNUM(n)}),
+                "drop NdQueueDrops: %u queued packets, device gone (%d)", n, err);
     }
     neigh_chain_fail(st, all, err);
 }
@@ -612,10 +632,12 @@ refuse:
     pthread_mutex_unlock(&st->lock);
     if (err == -ENOBUFS) {
         CNT_ADD(st, NdQueueDrops, n);
-        if (st->trace) {
+        if (stack_trace_on(st, TRACE_ND)) {
             char b[64];
-            stack_trace(st, "nd", "drop NdQueueDrops: %u packet(s) for %s, wait queue or cache full (RFC 4861 §7.2.2)",
-                        n, a6(nh, b));
+            struct trace_fields f = {.counter = "NdQueueDrops", .dst = a6(nh, b), .count = TNUM(n)};
+            trace_event(st, TL_ND, TD_TX, "drop", &f,
+                        "drop NdQueueDrops: %u packet(s) for %s, wait queue or cache full "
+                        "(RFC 4861 §7.2.2)", n, b);
         }
     }
     while (p) {
@@ -676,10 +698,11 @@ bool nd_tx_req_cancel(struct wskstack *st, struct tx_req *r)
 /* ---- input ---------------------------------------------------------------------------- */
 
 /* An invalid ND message: Icmp6InErrors and a trace line naming the rule. */
-static void nd_invalid(struct wskstack *st, const char *msg, const char *section, enum nd_reason r)
+static void nd_invalid(struct wskstack *st, const char *msg, const char *section, enum nd_reason r,
+                       const struct ipv6_repr *ip)
 {
     CNT_INC(st, Icmp6InErrors);
-    if (!st->trace)
+    if (!stack_trace_on(st, TRACE_ND))
         return;
     const char *rule = section;
     if (r == ND_FRAGMENTED)
@@ -688,8 +711,23 @@ static void nd_invalid(struct wskstack *st, const char *msg, const char *section
         rule = "RFC 4861 §4.6";
     else if (r == ND_BAD_LLA_LEN)
         rule = "RFC 4861 §4.6.1, RFC 2464 §6";
-    stack_trace(st, "nd", "drop Icmp6InErrors: invalid %s: %s (%s, BAD-INPUT H)", msg,
-                nd_reason_str(r), rule);
+    char b1[64], b2[64];
+    struct trace_fields f = {.counter = "Icmp6InErrors", .rfc = rule, .src = a6(ip->src, b1),
+                             .dst = a6(ip->dst, b2)};
+    trace_event(st, TL_ND, TD_RX, "drop", &f, "drop Icmp6InErrors: invalid %s from %s: %s (%s, BAD-INPUT H)",
+                msg, b1, nd_reason_str(r), rule);
+}
+
+/* The "nd rx" line of a valid NS or NA: the target, the sender and what
+ * we decided (with its rule). */
+static void nd_trace_input(struct wskstack *st, bool is_ns, const uint8_t target[16],
+                           const struct ipv6_repr *ip, const char *what, const char *rfc)
+{
+    char b1[64], b2[64];
+    struct trace_fields f = {.target = a6(target, b1), .src = a6(ip->src, b2), .rfc = rfc,
+                             .type = TNUM(is_ns ? ICMPV6_ND_NS : ICMPV6_ND_NA)};
+    trace_event(st, TL_ND, TD_RX, is_ns ? "ns" : "na", &f, "%s for %s from %s: %s (%s)",
+                is_ns ? "NS" : "NA", b1, b2, what, rfc);
 }
 
 /* A link-layer address learned from an NS, RS, RA or Redirect (§7.2.3,
@@ -736,47 +774,55 @@ static void nd_ns_input(struct wskstack *st, struct pkt *p, const struct ipv6_re
                         const struct nd_ip *nip, uint64_t now)
 {
     struct nd_ns_repr ns;
-    char b1[64], b2[64];
     enum nd_reason r = nd_ns_parse(nip, pkt_data(p), p->len, &ns);
     if (r != ND_OK) {
-        nd_invalid(st, "NS", "RFC 4861 §7.1.1", r);
+        nd_invalid(st, "NS", "RFC 4861 §7.1.1", r, ip);
         return;
     }
     bool dad = ipv6_is_unspecified(ip->src);
+    bool on = stack_trace_on(st, TRACE_ND);
     int as = nd_addr_state(st, ns.target);
     if (as < 0) {
         /* §7.2.3: not one of our addresses - silently discard. */
-        if (st->trace)
-            stack_trace(st, "nd", "NS for %s from %s: not our address, ignored (RFC 4861 §7.2.3)",
-                        a6(ns.target, b1), a6(ip->src, b2));
+        if (on)
+            nd_trace_input(st, true, ns.target, ip, "not our address, ignored", "RFC 4861 §7.2.3");
         return;
     }
     if (as == ADDR6_TENTATIVE) {
         if (dad) {
             /* RFC 4862 §5.4.3: another node runs DAD on our tentative
              * address: it is a duplicate. */
-            if (st->trace)
-                stack_trace(st, "nd", "DAD NS for our tentative %s: duplicate (RFC 4862 §5.4.3)",
-                            a6(ns.target, b1));
+            if (on)
+                nd_trace_input(st, true, ns.target, ip, "DAD probe for our tentative address: duplicate",
+                               "RFC 4862 §5.4.3");
             addr6_dad_conflict(st, ns.target, false, now);
-        } else if (st->trace) {
-            stack_trace(st, "nd", "NS for our tentative %s from %s ignored (RFC 4862 §5.4.3)",
-                        a6(ns.target, b1), a6(ip->src, b2));
+        } else if (on) {
+            nd_trace_input(st, true, ns.target, ip, "our address is tentative, ignored",
+                           "RFC 4862 §5.4.3");
         }
         return;
     }
     if (as == ADDR6_DUPLICATE) {
-        if (st->trace)
-            stack_trace(st, "nd", "NS for %s ignored: address is a duplicate (RFC 4862 §5.4.5)",
-                        a6(ns.target, b1));
+        if (on)
+            nd_trace_input(st, true, ns.target, ip, "the address is a duplicate, ignored",
+                           "RFC 4862 §5.4.5");
         return;
     }
     if (dad) {
         /* §7.2.4: answer a DAD probe for an address we own with an
          * unsolicited NA (S=0) to all-nodes. */
+        if (on)
+            nd_trace_input(st, true, ns.target, ip,
+                           "another node probes our address, answering with an NA to all-nodes",
+                           "RFC 4861 §7.2.4, RFC 4862 §5.4.3");
         nd_send_na(st, ns.target, all_nodes, false, now);
         return;
     }
+    if (on)
+        nd_trace_input(st, true, ns.target, ip,
+                       ns.has_slla ? "ours, sender's address learnt, answering with a solicited NA"
+                                   : "ours, answering with a solicited NA",
+                       "RFC 4861 §7.2.3, §7.2.4");
     /* §7.2.3: the SLLA creates or updates the sender's entry (STALE). */
     if (ns.has_slla)
         nd_learn(st, ip->src, ns.slla, false, now);
@@ -789,18 +835,17 @@ static void nd_na_input(struct wskstack *st, struct pkt *p, const struct ipv6_re
 {
     struct nd_state *nd = st->nd;
     struct nd_na_repr na;
-    char b1[64], b2[64];
     enum nd_reason r = nd_na_parse(nip, pkt_data(p), p->len, &na);
     if (r != ND_OK) {
-        nd_invalid(st, "NA", "RFC 4861 §7.1.2", r);
+        nd_invalid(st, "NA", "RFC 4861 §7.1.2", r, ip);
         return;
     }
     int as = nd_addr_state(st, na.target);
     if (as == ADDR6_TENTATIVE) {
         /* RFC 4862 §5.4.4: an NA for a tentative address - duplicate. */
-        if (st->trace)
-            stack_trace(st, "nd", "NA for our tentative %s from %s: duplicate (RFC 4862 §5.4.4)",
-                        a6(na.target, b1), a6(ip->src, b2));
+        if (stack_trace_on(st, TRACE_ND))
+            nd_trace_input(st, false, na.target, ip, "our address is tentative: duplicate",
+                           "RFC 4862 §5.4.4");
         addr6_dad_conflict(st, na.target, true, now);
         return;
     }
@@ -812,9 +857,9 @@ static void nd_na_input(struct wskstack *st, struct pkt *p, const struct ipv6_re
     if (as >= 0 && as != ADDR6_DUPLICATE) {
         /* RFC 4862 §5.4.4: someone else claims an address we use; log it
          * (no automatic action for a preferred address). */
-        if (st->trace)
-            stack_trace(st, "nd", "duplicate: NA from %s claims our address %s (RFC 4862 §5.4.4)",
-                        a6(ip->src, b1), a6(na.target, b2));
+        if (stack_trace_on(st, TRACE_ND))
+            nd_trace_input(st, false, na.target, ip, "another node claims our address, kept",
+                           "RFC 4862 §5.4.4");
         return;
     }
 
@@ -880,9 +925,17 @@ static void nd_na_input(struct wskstack *st, struct pkt *p, const struct ipv6_re
         }
     }
     pthread_mutex_unlock(&st->lock);
-    if (st->trace)
-        stack_trace(st, "nd", "NA %s from %s (R=%d S=%d O=%d): %s", a6(na.target, b1),
-                    a6(ip->src, b2), na.router, na.solicited, na.override, what);
+    if (stack_trace_on(st, TRACE_ND)) {
+        char b1[64], b2[64], m[TRACE_MAC_LEN];
+        struct trace_fields f = {.target = a6(na.target, b1), .src = a6(ip->src, b2),
+                                 .mac = na.has_tlla ? trace_mac(na.tlla, m) : NULL,
+                                 .rfc = "RFC 4861 §7.2.5", .type = TNUM(ICMPV6_ND_NA)};
+        if (chain)
+            f.count = TNUM(neigh_chain_len(chain));
+        trace_event(st, TL_ND, TD_RX, "na", &f, "NA for %s from %s (R=%d S=%d O=%d): %s%s", b1, b2,
+                    na.router, na.solicited, na.override, what,
+                    chain ? ", sending the waiting packets" : "");
+    }
     if (chain)
         nd_flush_entry(st, e, chain, mac);
 }
@@ -897,13 +950,22 @@ static void nd_ra_input(struct wskstack *st, struct pkt *p, const struct ipv6_re
     if (r != ND_OK) {
         /* includes a source that is not link-local (§6.1.2, H.38): no
          * routing-table change. */
-        nd_invalid(st, "RA", "RFC 4861 §6.1.2", r);
+        nd_invalid(st, "RA", "RFC 4861 §6.1.2", r, ip);
         return;
     }
-    if (st->trace)
-        stack_trace(st, "nd", "RA from %s: lifetime %u s, reachable %u ms, retrans %u ms, hop limit %u",
-                    a6(ip->src, b1), ra.router_lifetime, ra.reachable_time, ra.retrans_timer,
-                    ra.cur_hop_limit);
+    if (stack_trace_on(st, TRACE_ND)) {
+        char m[TRACE_MAC_LEN];
+        struct trace_fields f = {.src = a6(ip->src, b1), .rfc = "RFC 4861 §6.3.4",
+                                 .mac = ra.has_slla ? trace_mac(ra.slla, m) : NULL,
+                                 .ttl = ra.cur_hop_limit ? TNUM(ra.cur_hop_limit) : 0,
+                                 .mtu = ra.has_mtu ? TNUM(ra.mtu) : 0,
+                                 .type = TNUM(ICMPV6_ND_RA)};
+        trace_event(st, TL_ND, TD_RX, "ra", &f,
+                    "RA from %s: router lifetime %u s (%s), reachable %u ms, retrans %u ms, hop "
+                    "limit %u (0 = unspecified, RFC 4861 §6.3.4)", b1, ra.router_lifetime,
+                    ra.router_lifetime ? "a default router" : "not a default router",
+                    ra.reachable_time, ra.retrans_timer, ra.cur_hop_limit);
+    }
 
     /* §6.3.4: SLLA -> the router's cache entry (IsRouter TRUE). */
     if (ra.has_slla)
@@ -942,9 +1004,13 @@ static void nd_ra_input(struct wskstack *st, struct pkt *p, const struct ipv6_re
             mtu_bad = true;
     }
     pthread_mutex_unlock(&st->lock);
-    if (mtu_bad && st->trace)
-        stack_trace(st, "nd", "RA MTU option %u ignored: outside 1280..%u (RFC 4861 §6.3.4)", ra.mtu,
-                    st->mtu);
+    if (ra.has_mtu)
+        TRACE_F(st, TL_ND, TD_RX, "ra",
+                (&(struct trace_fields){.src = a6(ip->src, b1), .rule = mtu_bad ? "ignored" : "applied",
+                                        .mtu = TNUM(ra.mtu)}),
+                mtu_bad ? "RA MTU option %u ignored: outside 1280..%u (RFC 4861 §6.3.4)"
+                        : "RA MTU option %u: the IPv6 link MTU (at most %u) (RFC 4861 §6.3.4)",
+                ra.mtu, st->mtu);
 
     /* Prefix Information options (§6.3.4, RFC 4862 §5.5.3). */
     struct nd_opt_iter it;
@@ -956,15 +1022,17 @@ static void nd_ra_input(struct wskstack *st, struct pkt *p, const struct ipv6_re
             continue;
         if (nd_opt_prefix(&o, &pi) != ND_OK || pi.prefix_len > 128) {
             /* TAHI v6LC.2.3.8: ignore just the bad option. */
-            if (st->trace)
-                stack_trace(st, "nd", "RA Prefix Information with a bad length ignored (RFC 4861 §4.6.2)");
+            TRACE(st, TL_ND, TD_RX, "prefix",
+                  "RA Prefix Information with a bad length ignored (RFC 4861 §4.6.2)");
             continue;
         }
+        char pb[TRACE_IP_LEN + 4] = "";
+        if (stack_trace_on(st, TRACE_ND))
+            snprintf(pb, sizeof pb, "%s/%u", a6(pi.prefix, b1), pi.prefix_len);
         if (ipv6_is_link_local(pi.prefix)) {
             /* §6.3.4 and RFC 4862 §5.5.3 b: the link-local prefix is ignored. */
-            if (st->trace)
-                stack_trace(st, "nd", "RA prefix %s/%u is link-local: ignored (RFC 4861 §6.3.4)",
-                            a6(pi.prefix, b1), pi.prefix_len);
+            TRACE_F(st, TL_ND, TD_RX, "prefix", (&(struct trace_fields){.prefix = pb, .rule = "ignored"}),
+                    "RA prefix %s is link-local: ignored (RFC 4861 §6.3.4)", pb);
             continue;
         }
         if (pi.on_link) {
@@ -972,13 +1040,17 @@ static void nd_ra_input(struct wskstack *st, struct pkt *p, const struct ipv6_re
             enum route6_prefix_result pr = route6_prefix_update(st, pi.prefix, pi.prefix_len,
                                                                 pi.valid_lifetime, now);
             pthread_mutex_unlock(&st->lock);
-            if (st->trace) {
+            if (stack_trace_on(st, TRACE_ND)) {
                 static const char *const names[] = {"added", "refreshed", "removed",
                                                     "ignored (lifetime 0, unknown)",
                                                     "ignored: prefix list full",
                                                     "configured (addr=): unchanged"};
-                stack_trace(st, "nd", "on-link prefix %s/%u valid %u s: %s (RFC 4861 §6.3.4)",
-                            a6(pi.prefix, b1), pi.prefix_len, pi.valid_lifetime, names[pr]);
+                static const char *const rules[] = {"added", "refreshed", "removed", "ignored",
+                                                    "full", "static"};
+                struct trace_fields f = {.prefix = pb, .rule = rules[pr]};
+                trace_event(st, TL_ND, TD_RX, "prefix", &f,
+                            "on-link prefix %s valid %u s: %s (RFC 4861 §6.3.4)", pb,
+                            pi.valid_lifetime, names[pr]);
             }
         }
         if (pi.autonomous)
@@ -1010,10 +1082,15 @@ void nd_input(struct wskstack *st, struct pkt *p, const struct ipv6_repr *ip, bo
         CNT_INC(st, Icmp6InRouterSolicits);
         struct nd_rs_repr rs;
         enum nd_reason r = nd_rs_parse(&nip, pkt_data(p), p->len, &rs);
-        if (r != ND_OK)
-            nd_invalid(st, "RS", "RFC 4861 §6.1.1", r);
-        else if (st->trace)
-            stack_trace(st, "nd", "RS ignored: a host discards Router Solicitations (RFC 4861 §6.2.6)");
+        if (r != ND_OK) {
+            nd_invalid(st, "RS", "RFC 4861 §6.1.1", r, ip);
+        } else if (stack_trace_on(st, TRACE_ND)) {
+            char b[64];
+            struct trace_fields f = {.src = a6(ip->src, b), .type = TNUM(ICMPV6_ND_RS)};
+            trace_event(st, TL_ND, TD_RX, "rs", &f,
+                        "RS from %s ignored: a host discards Router Solicitations (RFC 4861 §6.2.6)",
+                        b);
+        }
         break;
     }
     case ICMPV6_ND_REDIRECT:
@@ -1021,8 +1098,8 @@ void nd_input(struct wskstack *st, struct pkt *p, const struct ipv6_repr *ip, bo
          * Destination Cache, so it keeps sending through its router, which
          * still forwards (documented limitation). */
         CNT_INC(st, Icmp6InRedirects);
-        if (st->trace)
-            stack_trace(st, "nd", "Redirect counted and ignored: not implemented (RFC 4861 §8.3)");
+        TRACE_F(st, TL_ND, TD_RX, "redirect", (&(struct trace_fields){.type = TNUM(type)}),
+                "Redirect counted and ignored: not implemented (RFC 4861 §8.3)");
         break;
     default:
         stack_drop(st, CNT_Icmp6InErrors, "nd", "not an ND message type (RFC 4861 §4)");
@@ -1047,6 +1124,7 @@ void nd_timer(struct wskstack *st, uint64_t now)
     unsigned ntx = 0, nfail = 0, ndrop = 0;
     struct pkt *failed = NULL, **tail = &failed;
     uint8_t fail_ip[4][16];
+    unsigned fail_n[4];          /* packets each failed entry held */
     bool send_rs = false;
 
     pthread_mutex_lock(&st->lock);
@@ -1069,8 +1147,10 @@ void nd_timer(struct wskstack *st, uint64_t now)
                 /* §7.2.2: no answer after MAX_MULTICAST_SOLICIT: fail the
                  * queued sends with EHOSTUNREACH (ICMP unreachable for
                  * forwarded packets does not apply to a host). */
-                if (nfail < 4)
+                if (nfail < 4) {
                     memcpy(fail_ip[nfail], e->ip, 16);
+                    fail_n[nfail] = e->qlen;
+                }
                 nfail++;
                 ndrop += e->qlen;
                 struct pkt *c = nd_take_queue(nd, e);
@@ -1138,11 +1218,15 @@ void nd_timer(struct wskstack *st, uint64_t now)
     if (nfail) {
         CNT_ADD(st, NdResolveFailed, nfail);
         CNT_ADD(st, NdQueueDrops, ndrop);
-        if (st->trace) {
+        if (stack_trace_on(st, TRACE_ND)) {
             char b[64];
-            for (unsigned i = 0; i < nfail && i < 4; i++)
-                stack_trace(st, "nd", "resolution of %s failed after %d NS (RFC 4861 §7.2.2)",
-                            a6(fail_ip[i], b), MAX_MULTICAST_SOLICIT);
+            for (unsigned i = 0; i < nfail && i < 4; i++) {
+                struct trace_fields f = {.counter = "NdResolveFailed", .dst = a6(fail_ip[i], b),
+                                         .count = TNUM(fail_n[i])};
+                trace_event(st, TL_ND, TD_TX, "failed", &f,
+                            "resolution of %s failed after %d NS: %u waiting packet(s) dropped, "
+                            "NdQueueDrops (RFC 4861 §7.2.2)", b, MAX_MULTICAST_SOLICIT, fail_n[i]);
+            }
         }
         neigh_chain_fail(st, failed, -EHOSTUNREACH);
     }
@@ -1153,7 +1237,8 @@ void nd_timer(struct wskstack *st, uint64_t now)
         }
         uint8_t src[16];
         if (nd_ns_source(st, tx[i].cand, tx[i].target, src))
-            nd_send_ns(st, src, tx[i].target, tx[i].target, tx[i].mac, now);
+            nd_send_ns(st, src, tx[i].target, tx[i].target, tx[i].mac,
+                       "unicast NUD probe (RFC 4861 §7.3.3)", now);
         else
             stack_drop(st, CNT_Icmp6OutErrors, "nd", "no usable source address for a probe NS (§7.2.2)");
     }

@@ -342,6 +342,26 @@ static void neigh_flush_entry(struct wskstack *st, struct neigh_entry *e, struct
 
 /* ---- ARP messages (no lock held) ------------------------------------------ */
 
+/* The "arp tx" line of a message about to be written: a request (who-has),
+ * an announcement (a request for our own address, RFC 5227 §3) or a reply
+ * (is-at, to the asker). */
+static void arp_trace_send(struct wskstack *st, uint16_t op, const uint8_t tha[ETH_ALEN],
+                           uint32_t spa, uint32_t tpa)
+{
+    char s[TRACE_IP_LEN], d[TRACE_IP_LEN], m[TRACE_MAC_LEN], tm[TRACE_MAC_LEN];
+    struct trace_fields f = {.src = trace_ip4(spa, s), .dst = trace_ip4(tpa, d),
+                             .mac = trace_mac(st->mac, m), .len = TNUM(ARP_LEN)};
+    if (op == ARP_OP_REPLY) {
+        trace_event(st, TL_ARP, TD_TX, "reply", &f, "reply %s is-at %s to %s at %s (RFC 826)", s,
+                    m, d, trace_mac(tha, tm));
+    } else if (spa == tpa) {
+        trace_event(st, TL_ARP, TD_TX, "announce", &f,
+                    "announce %s is-at %s: gratuitous request (RFC 5227 §3)", s, m);
+    } else {
+        trace_event(st, TL_ARP, TD_TX, "request", &f, "request who-has %s tell %s (RFC 826)", d, s);
+    }
+}
+
 static void arp_send(struct wskstack *st, uint16_t op, const uint8_t eth_dst[ETH_ALEN],
                      const uint8_t tha[ETH_ALEN], uint32_t spa, uint32_t tpa)
 {
@@ -350,6 +370,8 @@ static void arp_send(struct wskstack *st, uint16_t op, const uint8_t eth_dst[ETH
         stack_drop(st, CNT_IfOutDiscards, "arp", "no packet buffer for an ARP message");
         return;
     }
+    if (stack_trace_on(st, TRACE_ARP))
+        arp_trace_send(st, op, tha, spa, tpa);
     struct arp_repr a = {.op = op, .spa = spa, .tpa = tpa};
     memcpy(a.sha, st->mac, ETH_ALEN);
     memcpy(a.tha, tha, ETH_ALEN);
@@ -366,10 +388,6 @@ static void arp_send(struct wskstack *st, uint16_t op, const uint8_t eth_dst[ETH
 /* Resolution request: broadcast, target MAC zero (RFC 826). */
 static void arp_request(struct wskstack *st, uint32_t spa, uint32_t tpa)
 {
-    if (st->trace) {
-        char b1[16], b2[16];
-        stack_trace(st, "arp", "who-has %s tell %s", ip4_str(tpa, b1), ip4_str(spa, b2));
-    }
     arp_send(st, ARP_OP_REQUEST, mac_bcast, mac_zero, spa, tpa);
 }
 
@@ -423,8 +441,9 @@ void neigh_flush(struct wskstack *st, int err)
     pthread_mutex_unlock(&st->lock);
     if (n) {
         CNT_ADD(st, ArpQueueDrops, n);
-        if (st->trace)
-            stack_trace(st, "arp", "drop ArpQueueDrops: %u queued packets, device gone (%d)", n, err);
+        TRACE_F(st, TL_ARP, TD_TX, "drop",
+                (&(struct trace_fields){.counter = "ArpQueueDrops", .count = TNUM(n)}),
+                "drop ArpQueueDrops: %u queued packets, device gone (%d)", n, err);
     }
     neigh_chain_fail(st, all, err);
 }
@@ -516,10 +535,13 @@ refuse:
     pthread_mutex_unlock(&st->lock);
     if (err == -ENOBUFS) {
         CNT_ADD(st, ArpQueueDrops, n);
-        if (st->trace) {
-            char b[16];
-            stack_trace(st, "arp", "drop ArpQueueDrops: %u packet(s) for %s, wait queue or cache full",
-                        n, ip4_str(nh, b));
+        if (stack_trace_on(st, TRACE_ARP)) {
+            char b[TRACE_IP_LEN];
+            struct trace_fields f = {.counter = "ArpQueueDrops", .dst = trace_ip4(nh, b),
+                                     .count = TNUM(n)};
+            trace_event(st, TL_ARP, TD_TX, "drop", &f,
+                        "drop ArpQueueDrops: %u packet(s) for %s, wait queue or cache full "
+                        "(RFC 1122 §2.3.2.2)", n, b);
         }
     }
     while (p) {
@@ -585,18 +607,52 @@ bool tx_req_cancel(struct wskstack *st, struct tx_req *r)
 
 /* ---- input ---------------------------------------------------------------------- */
 
+/* The "arp rx" line: what a valid request or reply made us do - reply
+ * (a request for one of our addresses), update the sender's entry (RFC
+ * 826 merge; `waiting` packets for it go out now), or ignore it (B.7, B.8:
+ * a drop).  sender: what happened to the sender's entry (NULL: no entry,
+ * nothing learnt).  One line per message. */
+static void arp_trace_input(struct wskstack *st, const struct arp_repr *a, bool reply,
+                            const char *sender, unsigned waiting)
+{
+    char s[TRACE_IP_LEN], d[TRACE_IP_LEN], m[TRACE_MAC_LEN];
+    bool req = a->op == ARP_OP_REQUEST;
+    struct trace_fields f = {.src = trace_ip4(a->spa, s), .dst = trace_ip4(a->tpa, d),
+                             .mac = trace_mac(a->sha, m), .len = TNUM(ARP_LEN)};
+    if (!reply && !sender) {
+        f.counter = "ArpInIgnored";
+        trace_event(st, TL_ARP, TD_RX, "drop", &f,
+                    "drop ArpInIgnored: %s from unknown %s for %s (B.7, B.8, RFC 826)",
+                    req ? "request" : "reply", s, d);
+        return;
+    }
+    char what[2 * TRACE_IP_LEN + TRACE_MAC_LEN + 32], also[64] = "";
+    if (req)
+        snprintf(what, sizeof what, "request who-has %s tell %s at %s", d, s, m);
+    else
+        snprintf(what, sizeof what, "reply %s is-at %s", s, m);
+    if (waiting) {
+        snprintf(also, sizeof also, ", sending %u waiting packet(s)", waiting);
+        f.count = TNUM(waiting);
+    }
+    trace_event(st, TL_ARP, TD_RX, req ? "request" : "reply", &f, "%s: %s%s%s%s (RFC 826)", what,
+                reply ? "for us, " : "", sender ? sender : "not cached (table full)", also,
+                reply ? ", replying" : "");
+}
+
 void arp_input(struct wskstack *st, struct pkt *p, uint64_t now)
 {
     struct neigh_table *t = st->neigh;
     struct arp_repr a;
-    char b1[16], b2[16];
+    char b1[TRACE_IP_LEN];
 
     enum wire_err werr = arp_parse(pkt_data(p), p->len, &a);
     if (werr != WIRE_OK) {
         /* RFC 826 packet format: htype 1, ptype 0x0800, hlen 6, plen 4,
          * op 1 or 2 (B.5). */
-        if (st->trace)
-            stack_trace(st, "arp", "drop ArpInMalformed: %s (B.5, RFC 826)", wire_err_str(werr));
+        TRACE_F(st, TL_ARP, TD_RX, "drop",
+                (&(struct trace_fields){.counter = "ArpInMalformed", .len = TNUM(p->len)}),
+                "drop ArpInMalformed: %s (B.5, RFC 826)", wire_err_str(werr));
         CNT_INC(st, ArpInMalformed);
         goto out;
     }
@@ -624,9 +680,13 @@ void arp_input(struct wskstack *st, struct pkt *p, uint64_t now)
      * Linux does: unicast to the prober, target IP 0.0.0.0). */
     if (a.spa == 0) {
         if (a.op == ARP_OP_REQUEST && tpa_ours) {
-            if (st->trace)
-                stack_trace(st, "arp", "probe for our %s from %02x:%02x:%02x:%02x:%02x:%02x: defending (RFC 5227 §2.1.1)",
-                            ip4_str(a.tpa, b1), a.sha[0], a.sha[1], a.sha[2], a.sha[3], a.sha[4], a.sha[5]);
+            if (stack_trace_on(st, TRACE_ARP)) {
+                char m[TRACE_MAC_LEN];
+                struct trace_fields f = {.dst = trace_ip4(a.tpa, b1), .mac = trace_mac(a.sha, m)};
+                trace_event(st, TL_ARP, TD_RX, "probe", &f,
+                            "probe for our %s from %s: defending it with a reply (RFC 5227 §2.1.1)",
+                            b1, m);
+            }
             arp_send(st, ARP_OP_REPLY, a.sha, a.sha, a.tpa, 0);
         } else {
             stack_drop(st, CNT_ArpInIgnored, "arp", "probe (sender 0.0.0.0) not for us (RFC 5227 §2.1.1)");
@@ -639,9 +699,6 @@ void arp_input(struct wskstack *st, struct pkt *p, uint64_t now)
      * DEFEND_INTERVAL (10 s). */
     if (addr_is_ours(st, a.spa)) {
         CNT_INC(st, ArpInConflicts);
-        if (st->trace)
-            stack_trace(st, "arp", "conflict: %02x:%02x:%02x:%02x:%02x:%02x claims our address %s (RFC 5227 §2.4)",
-                        a.sha[0], a.sha[1], a.sha[2], a.sha[3], a.sha[4], a.sha[5], ip4_str(a.spa, b1));
         pthread_mutex_lock(&st->lock);
         bool defend = !t->defended || now - t->last_defend >= ARP_DEFEND_INTERVAL_NS;
         if (defend) {
@@ -649,6 +706,15 @@ void arp_input(struct wskstack *st, struct pkt *p, uint64_t now)
             t->last_defend = now;
         }
         pthread_mutex_unlock(&st->lock);
+        if (stack_trace_on(st, TRACE_ARP)) {
+            char m[TRACE_MAC_LEN];
+            struct trace_fields f = {.counter = "ArpInConflicts", .src = trace_ip4(a.spa, b1),
+                                     .mac = trace_mac(a.sha, m)};
+            trace_event(st, TL_ARP, TD_RX, "conflict", &f,
+                        "conflict: %s claims our address %s: %s (RFC 5227 §2.4)", m, b1,
+                        defend ? "defending it with an announcement"
+                               : "defended less than 10 s ago, not again");
+        }
         if (defend)
             arp_send(st, ARP_OP_REQUEST, mac_bcast, mac_zero, a.spa, a.spa);
         goto out;
@@ -661,8 +727,10 @@ void arp_input(struct wskstack *st, struct pkt *p, uint64_t now)
     /* RFC 826 merge: if we already know the sender, update its MAC, whatever
      * the packet's target (B.7).  Static entries are never overwritten. */
     struct neigh_entry *e = neigh_find(t, a.spa);
+    const char *sender = NULL; /* for the trace line */
     if (e) {
         merged = true;
+        sender = e->is_static ? "sender's entry is static, kept" : "sender's entry updated";
         if (!e->is_static) {
             memcpy(e->mac, a.sha, ETH_ALEN);
             neigh_set_state(st, e, NEIGH_REACHABLE, "RFC 826");
@@ -679,6 +747,7 @@ void arp_input(struct wskstack *st, struct pkt *p, uint64_t now)
          * the sender will talk to us next).  No room: we still reply. */
         e = neigh_new(st, a.spa);
         if (e) {
+            sender = "sender cached";
             memcpy(e->mac, a.sha, ETH_ALEN);
             neigh_set_state(st, e, NEIGH_REACHABLE, "RFC 826");
             e->confirmed = now;
@@ -686,22 +755,17 @@ void arp_input(struct wskstack *st, struct pkt *p, uint64_t now)
     }
     pthread_mutex_unlock(&st->lock);
 
-    if (flush) {
-        if (st->trace)
-            stack_trace(st, "arp", "%s is-at %02x:%02x:%02x:%02x:%02x:%02x: sending the waiting packets",
-                        ip4_str(a.spa, b1), a.sha[0], a.sha[1], a.sha[2], a.sha[3], a.sha[4], a.sha[5]);
+    bool reply = tpa_ours && a.op == ARP_OP_REQUEST;
+    if (stack_trace_on(st, TRACE_ARP))
+        arp_trace_input(st, &a, reply, sender, neigh_chain_len(chain));
+    if (flush)
         neigh_flush_entry(st, flush, chain, a.sha);
-    }
-    if (tpa_ours && a.op == ARP_OP_REQUEST) {
+    if (reply) {
         /* RFC 826: swap, fill in our MAC, reply to the sender. */
         arp_send(st, ARP_OP_REPLY, a.sha, a.sha, a.tpa, a.spa);
     } else if (!merged) {
         /* B.8: a request for someone else; B.7: an unsolicited reply or
-         * gratuitous ARP from a host we do not know. */
-        if (st->trace)
-            stack_trace(st, "arp", "drop ArpInIgnored: %s from unknown %s for %s (B.7, B.8, RFC 826)",
-                        a.op == ARP_OP_REQUEST ? "request" : "reply", ip4_str(a.spa, b1),
-                        ip4_str(a.tpa, b2));
+         * gratuitous ARP from a host we do not know (traced as a drop). */
         CNT_INC(st, ArpInIgnored);
     }
 out:
@@ -717,6 +781,7 @@ void neigh_timer(struct wskstack *st, uint64_t now)
     unsigned nreq = 0, nfail = 0, ndrop = 0;
     struct pkt *failed = NULL, **tail = &failed;
     uint32_t fail_ip[8];
+    unsigned fail_n[8];              /* packets each failed entry held */
 
     pthread_mutex_lock(&st->lock);
     for (unsigned i = 0; i < NEIGH_MAX; i++) {
@@ -727,8 +792,10 @@ void neigh_timer(struct wskstack *st, uint64_t now)
             /* RFC 1122 §2.3.2.1 / RFC 4861 §7.2.2: give up; every queued
              * packet is dropped and its send fails with EHOSTUNREACH. */
             neigh_set_state(st, e, NEIGH_FAILED, "RFC 1122 §2.3.2.1");
-            if (nfail < 8)
+            if (nfail < 8) {
                 fail_ip[nfail] = e->ip;
+                fail_n[nfail] = e->qlen;
+            }
             nfail++;
             ndrop += e->qlen;
             struct pkt *c = neigh_take_queue(t, e);
@@ -767,11 +834,17 @@ void neigh_timer(struct wskstack *st, uint64_t now)
     if (nfail) {
         CNT_ADD(st, ArpResolveFailed, nfail);
         CNT_ADD(st, ArpQueueDrops, ndrop);
-        if (st->trace) {
-            char b[16];
-            for (unsigned i = 0; i < nfail && i < 8; i++)
-                stack_trace(st, "arp", "resolution of %s failed after %d requests (RFC 1122 §2.3.2.1)",
-                            ip4_str(fail_ip[i], b), ARP_MAX_REQUESTS);
+        if (stack_trace_on(st, TRACE_ARP)) {
+            char b[TRACE_IP_LEN];
+            for (unsigned i = 0; i < nfail && i < 8; i++) {
+                struct trace_fields f = {.counter = "ArpResolveFailed",
+                                         .dst = trace_ip4(fail_ip[i], b),
+                                         .count = TNUM(fail_n[i])};
+                trace_event(st, TL_ARP, TD_TX, "failed", &f,
+                            "resolution of %s failed after %d requests: %u waiting packet(s) "
+                            "dropped, ArpQueueDrops (RFC 1122 §2.3.2.1)", b, ARP_MAX_REQUESTS,
+                            fail_n[i]);
+            }
         }
         neigh_chain_fail(st, failed, -EHOSTUNREACH);
     }

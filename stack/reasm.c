@@ -23,6 +23,7 @@
  * end" means every byte of [0, end) is present.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -309,6 +310,32 @@ static bool reasm_evict(struct wskstack *st, struct reasm_dgram *cur)
     return hit;
 }
 
+/* ---- trace -------------------------------------------------------------------- */
+
+/* A "frag rx" line about one fragment of the datagram k: event kept,
+ * duplicate or reassembled, with the datagram's addresses and id. */
+static void reasm_trace(struct wskstack *st, const struct reasm_key *k, const char *event,
+                        uint32_t len, uint32_t count, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static void reasm_trace(struct wskstack *st, const struct reasm_key *k, const char *event,
+                        uint32_t len, uint32_t count, const char *fmt, ...)
+{
+    char s[TRACE_IP_LEN], d[TRACE_IP_LEN], msg[160];
+    bool v4 = k->src.af == IPA_V4;
+    struct trace_fields f = {.src = ip_addr_str(&k->src, s, sizeof s),
+                             .dst = ip_addr_str(&k->dst, d, sizeof d),
+                             .rfc = v4 ? "RFC 791" : "RFC 8200 §4.5", .id = TNUM(k->id),
+                             .len = TNUM(len), .count = count ? TNUM(count) : 0};
+    if (v4)
+        f.proto = TNUM(k->proto);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    trace_event(st, TL_FRAG, TD_RX, event, &f, "%s fragment of id %u from %s to %s: %s (%s)",
+                v4 ? "IPv4" : "IPv6", k->id, s, d, msg, f.rfc);
+}
+
 /* ---- add ---------------------------------------------------------------------- */
 int reasm_add(struct wskstack *st, const struct reasm_key *k, uint32_t offset, bool more,
               const uint8_t *data, size_t len, const uint8_t *first_hdr, size_t first_hdr_len,
@@ -363,8 +390,10 @@ int reasm_add(struct wskstack *st, const struct reasm_key *k, uint32_t offset, b
     if (cur && cur->off == offset && cur->len == len && cur->more == more &&
         memcmp(cur->data, data, len) == 0) {
         /* BAD-INPUT D.17: an exact duplicate is not an overlap. */
-        stack_trace(st, fm->layer, "exact duplicate fragment ignored (offset %u, %zu bytes)",
-                    (unsigned)offset, len);
+        if (stack_trace_on(st, TRACE_FRAG))
+            reasm_trace(st, k, "duplicate", (uint32_t)len, 0,
+                        "offset %u, %u bytes: an exact duplicate, ignored (BAD-INPUT D.17)",
+                        offset, (uint32_t)len);
         return REASM_KEPT;
     }
     if ((prev && prev->off + prev->len > offset) || (cur && end > cur->off))
@@ -415,8 +444,14 @@ int reasm_add(struct wskstack *st, const struct reasm_key *k, uint32_t offset, b
     if (rs->mem > REASM_MEM_HIGH && reasm_evict(st, d))
         return REASM_ENOMEM;   /* the eviction was the (counted) failure */
 
-    if (!d->last_seen || d->have != d->end)
+    if (!d->last_seen || d->have != d->end) {
+        if (stack_trace_on(st, TRACE_FRAG))
+            reasm_trace(st, k, "kept", (uint32_t)len, d->nfrags,
+                        more ? "offset %u, %u bytes, more follow: kept, waiting for the rest"
+                             : "offset %u, %u bytes, the last: kept, waiting for the rest",
+                        offset, (uint32_t)len);
         return REASM_KEPT;
+    }
 
     /* Complete.  Fragment 0's header may be longer than the one each
      * fragment was checked with (IPv4 options are only in the first). */
@@ -436,11 +471,13 @@ int reasm_add(struct wskstack *st, const struct reasm_key *k, uint32_t offset, b
         memcpy(b + d->hdr_len + g->off, g->data, g->len);
     p->len = d->hdr_len + d->end;
     p->ts = now;
+    uint32_t nfrags = d->nfrags;
     dgram_destroy(rs, d);
     atomic_fetch_add_explicit(&st->cnt[fm->oks], 1, memory_order_relaxed);
-    TRACE(st, TL_FRAG, TD_RX, "reassembled", "%s datagram reassembled: %u bytes with its header (%s)",
-          fm == &reasm_fams[FAM_V4] ? "IPv4" : "IPv6", (unsigned)p->len,
-          fm == &reasm_fams[FAM_V4] ? "RFC 791" : "RFC 8200 §4.5");
+    if (stack_trace_on(st, TRACE_FRAG))
+        reasm_trace(st, k, "reassembled", p->len, nfrags,
+                    "the datagram is complete: %u fragments, %u bytes with its header", nfrags,
+                    p->len);
     *out = p;
     return REASM_DONE;
 }

@@ -152,51 +152,69 @@ int route4_add(struct wskstack *st, uint32_t dst, uint8_t plen, uint32_t gw)
     return 0;
 }
 
-/* The trace line of a lookup: which route matched and the next hop. */
-static void route4_trace(struct wskstack *st, uint32_t dst, int plen, uint32_t key, uint32_t gw)
+/* The trace line of a lookup: which route matched and the next hop (e
+ * NULL: none matched). */
+static void route4_trace(struct wskstack *st, uint32_t dst, int plen, const struct rt_entry *e)
 {
-    char d[16], r[40], n[16];
-    struct ip_addr a = ip4(dst);
-    ip_addr_str(&a, d, sizeof d);
-    if (plen < 0) {
+    char d[TRACE_IP_LEN], r[TRACE_IP_LEN + 4], n[TRACE_IP_LEN];
+    trace_ip4(dst, d);
+    if (!e) {
         struct trace_fields f = {.dst = d, .rfc = "RFC 1122 §3.3.1.2"};
         trace_event(st, TL_IPV4, TD_TX, "route", &f, "route to %s: no route (RFC 1122 §3.3.1.2)", d);
         return;
     }
-    a = ip4(key);
-    ip_addr_str(&a, n, sizeof n);
+    trace_ip4(e->dst, n);
     snprintf(r, sizeof r, "%s/%u", n, (unsigned)plen & 63);
-    a = ip4(gw ? gw : dst);
-    ip_addr_str(&a, n, sizeof n);
+    trace_ip4(e->gw ? e->gw : dst, n);
     struct trace_fields f = {.dst = d, .route = r, .nexthop = n, .rfc = "RFC 1812 §5.2.4.3"};
     trace_event(st, TL_IPV4, TD_TX, "route", &f, "route to %s: %s %s %s (longest match, RFC 1812 §5.2.4.3)",
-                d, plen == 0 ? "default" : r, gw ? "via" : "on-link, next hop", n);
+                d, plen == 0 ? "default" : r, e->gw ? "via" : "on-link, next hop", n);
 }
 
-int route4_lookup(struct wskstack *st, uint32_t dst, uint32_t *nexthop, uint8_t *plen_out)
+/* Longest-prefix match: the entry and its prefix length, or NULL. */
+static const struct rt_entry *route4_find(const struct route_table *rt, uint32_t dst, int *plen_out)
 {
-    const struct route_table *rt = st->routes;
-    if (!rt)
-        return -ENETUNREACH;
-    uint64_t plens = rt->used_plens;
+    uint64_t plens = rt ? rt->used_plens : 0;
     while (plens) {
         /* the longest prefix length still to try */
         int plen = 63 - __builtin_clzll(plens);
         plens &= ~((uint64_t)1 << plen);
         const struct rt_entry *e = rt_find(&rt->t[plen], dst & rt_mask((uint8_t)plen));
         if (e) {
-            if (nexthop)
-                *nexthop = e->gw ? e->gw : dst;
-            if (plen_out)
-                *plen_out = (uint8_t)plen;
-            if (stack_trace_on(st, TRACE_IPV4))
-                route4_trace(st, dst, plen, e->dst, e->gw);
-            return 0;
+            *plen_out = plen;
+            return e;
         }
     }
+    return NULL;
+}
+
+/* Fill the caller's outputs from a match (e != NULL). */
+static int route4_answer(const struct rt_entry *e, int plen, uint32_t dst, uint32_t *nexthop,
+                         uint8_t *plen_out)
+{
+    if (!e)
+        return -ENETUNREACH;
+    if (nexthop)
+        *nexthop = e->gw ? e->gw : dst;
+    if (plen_out)
+        *plen_out = (uint8_t)plen;
+    return 0;
+}
+
+int route4_lookup_quiet(struct wskstack *st, uint32_t dst, uint32_t *nexthop, uint8_t *plen_out)
+{
+    int plen = -1;
+    const struct rt_entry *e = route4_find(st->routes, dst, &plen);
+    return route4_answer(e, plen, dst, nexthop, plen_out);
+}
+
+int route4_lookup(struct wskstack *st, uint32_t dst, uint32_t *nexthop, uint8_t *plen_out)
+{
+    int plen = -1;
+    const struct rt_entry *e = route4_find(st->routes, dst, &plen);
     if (stack_trace_on(st, TRACE_IPV4))
-        route4_trace(st, dst, -1, 0, 0);
-    return -ENETUNREACH;
+        route4_trace(st, dst, plen, e);
+    return route4_answer(e, plen, dst, nexthop, plen_out);
 }
 
 void route4_walk(struct wskstack *st, void (*fn)(void *ctx, uint32_t dst, uint8_t plen, uint32_t gw),

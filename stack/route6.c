@@ -272,71 +272,93 @@ static int rt6_pick_router(struct wskstack *st, struct route6_table *rt, uint8_t
     return 0;
 }
 
-/* The trace line of a lookup (how: which rule decided; route: the matched
- * prefix or NULL; rc < 0: no route). */
-static void route6_trace(struct wskstack *st, const uint8_t dst[16], const char *route,
-                         const uint8_t nh[16], const char *how, const char *rfc)
+/* Why a lookup answered what it did, for the trace line: the rule (how),
+ * the matched prefix (route, "" when none) and the RFC behind it. */
+struct rt6_why {
+    const char *how, *rfc;
+    char route[TRACE_IP_LEN + 4];
+};
+
+/* The trace line of a lookup (rc < 0: no route). */
+static void route6_trace(struct wskstack *st, const uint8_t dst[16], int rc,
+                         const uint8_t nh[16], const struct rt6_why *w)
 {
-    char d[64], n[64];
-    struct ip_addr a = {.af = IPA_V6};
-    memcpy(a.v6, dst, 16);
-    ip_addr_str(&a, d, sizeof d);
-    struct trace_fields f = {.dst = d, .route = route, .rfc = rfc};
-    if (!nh) {
-        trace_event(st, TL_IPV6, TD_TX, "route", &f, "route to %s: %s (%s)", d, how, rfc);
+    char d[TRACE_IP_LEN], n[TRACE_IP_LEN];
+    trace_ip6(dst, d);
+    struct trace_fields f = {.dst = d, .route = w->route[0] ? w->route : NULL, .rfc = w->rfc};
+    if (rc < 0) {
+        trace_event(st, TL_IPV6, TD_TX, "route", &f, "route to %s: %s (%s)", d, w->how, w->rfc);
         return;
     }
-    memcpy(a.v6, nh, 16);
-    f.nexthop = ip_addr_str(&a, n, sizeof n);
-    trace_event(st, TL_IPV6, TD_TX, "route", &f, "route to %s: %s%s%s, next hop %s (%s)", d, how,
-                route ? " " : "", route ? route : "", n, rfc);
+    f.nexthop = trace_ip6(nh, n);
+    trace_event(st, TL_IPV6, TD_TX, "route", &f, "route to %s: %s%s%s, next hop %s (%s)", d,
+                w->how, w->route[0] ? " " : "", w->route, n, w->rfc);
 }
 
-int route6_lookup(struct wskstack *st, const uint8_t dst[16], uint8_t nexthop[16])
+/* The lookup itself; w says why (see route6_trace). */
+static int rt6_lookup(struct wskstack *st, const uint8_t dst[16], uint8_t nexthop[16],
+                      struct rt6_why *w)
 {
     struct route6_table *rt = rt6(st);
+    w->route[0] = '\0';
     if (!rt || ipv6_is_unspecified(dst) || ipv6_is_loopback(dst)) {
-        if (stack_trace_on(st, TRACE_IPV6))
-            route6_trace(st, dst, NULL, NULL, "unspecified or loopback, never on a link",
-                         "RFC 4291 §2.5.2");
+        w->how = "unspecified or loopback, never on a link";
+        w->rfc = "RFC 4291 §2.5.2";
         return -ENETUNREACH; /* RFC 4291 §2.5.2, §2.5.3: never on a link */
     }
     if (ipv6_is_link_local(dst) || ipv6_is_multicast(dst)) {
         memcpy(nexthop, dst, 16); /* RFC 4291 §2.5.6: link-local is on-link */
-        if (stack_trace_on(st, TRACE_IPV6))
-            route6_trace(st, dst, NULL, nexthop, "link-local or multicast, on-link",
-                         "RFC 4291 §2.5.6");
+        w->how = "link-local or multicast, on-link";
+        w->rfc = "RFC 4291 §2.5.6";
         return 0;
     }
-    for (int w = 2; w >= 0; w--) {
-        uint64_t bits = rt->used_plens[w];
+    for (int k = 2; k >= 0; k--) {
+        uint64_t bits = rt->used_plens[k];
         while (bits) {
             int b = 63 - __builtin_clzll(bits);
             bits &= ~((uint64_t)1 << b);
-            uint8_t plen = (uint8_t)(w * 64 + b);
+            uint8_t plen = (uint8_t)(k * 64 + b);
             uint8_t key[16];
             rt6_mask(dst, plen, key);
             const struct rt6_entry *e = rt6_find(&rt->t[plen], key);
             if (e) {
                 memcpy(nexthop, e->has_gw ? e->gw : dst, 16);
-                if (stack_trace_on(st, TRACE_IPV6)) {
-                    char r[64];
-                    struct ip_addr a = {.af = IPA_V6};
-                    memcpy(a.v6, key, 16);
-                    ip_addr_str(&a, r, sizeof r);
-                    snprintf(r + strlen(r), sizeof r - strlen(r), "/%u", plen);
-                    route6_trace(st, dst, r, nexthop, "longest match", "RFC 4861 §5.2");
+                w->how = "longest match";
+                w->rfc = "RFC 4861 §5.2";
+                if (stack_trace_on(st, TRACE_IPV6)) { /* only the trace reads it */
+                    trace_ip6(key, w->route);
+                    snprintf(w->route + strlen(w->route), sizeof w->route - strlen(w->route), "/%u",
+                             plen);
                 }
                 return 0;
             }
         }
     }
     int rc = rt6_pick_router(st, rt, nexthop);
-    if (stack_trace_on(st, TRACE_IPV6))
-        route6_trace(st, dst, rc == 0 ? "default" : NULL, rc == 0 ? nexthop : NULL,
-                     rc == 0 ? "no prefix matched: default router" : "no route and no default router",
-                     rc == 0 ? "RFC 4861 §6.3.6" : "RFC 5942 §4");
+    if (rc == 0) {
+        w->how = "no prefix matched: default router";
+        w->rfc = "RFC 4861 §6.3.6";
+        snprintf(w->route, sizeof w->route, "default");
+    } else {
+        w->how = "no route and no default router";
+        w->rfc = "RFC 5942 §4";
+    }
     return rc;
+}
+
+int route6_lookup(struct wskstack *st, const uint8_t dst[16], uint8_t nexthop[16])
+{
+    struct rt6_why w;
+    int rc = rt6_lookup(st, dst, nexthop, &w);
+    if (stack_trace_on(st, TRACE_IPV6))
+        route6_trace(st, dst, rc, nexthop, &w);
+    return rc;
+}
+
+int route6_lookup_quiet(struct wskstack *st, const uint8_t dst[16], uint8_t nexthop[16])
+{
+    struct rt6_why w;
+    return rt6_lookup(st, dst, nexthop, &w);
 }
 
 /* ---- RA input (§6.3.4, §6.3.5) --------------------------------------------------------- */

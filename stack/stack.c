@@ -90,8 +90,8 @@ static void stack_mark_gone(struct wskstack *st, int err)
 {
     if (atomic_exchange(&st->dev_gone, true))
         return;
-    stack_trace(st, "stack", "device %s gone (%d): failing queued sends, no more polling",
-                st->dev->name, err);
+    TRACE_F(st, TL_LINK, TD_NONE, "gone", (&(struct trace_fields){.rule = "device gone"}),
+            "device %s gone (%d): failing queued sends, no more polling", st->dev->name, err);
     neigh_flush(st, -ENODEV);
     nd_flush(st, -ENODEV);
     pthread_mutex_lock(&st->lock);

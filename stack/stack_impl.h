@@ -115,8 +115,11 @@ struct wskstack {
 void stack_drop(struct wskstack *st, enum wss_counter c, const char *layer, const char *reason);
 /* printf-style trace line for a layer named by a string ("eth", "arp", "nd",
  * "ipv4", "ipv6", "addr6", "icmp", "icmpv6", "udp", "udp6", "ipv4-reasm",
- * ... mapped onto the trace.h layers by trace_layer_of).  A macro: when
- * tracing is off it is one branch and the arguments are not evaluated. */
+ * ... mapped onto the trace.h layers by trace_layer_of): event "info", dir
+ * "-", no fields (a "drop <Counter>: ..." message becomes a drop event).
+ * The older form, kept for callers outside stack/; the files of stack/ use
+ * TRACE/TRACE_F below.  A macro: when tracing is off it is one branch and
+ * the arguments are not evaluated. */
 #define stack_trace(st, layer, ...)                                                  \
     do {                                                                             \
         if (TRACE_ON((st)->trace_mask, TRACE_ALL))                                   \
@@ -147,6 +150,25 @@ void trace_fini(struct wskstack *st);
 void trace_drop(struct wskstack *st, const char *layer, const char *counter, const char *reason);
 enum trace_layer trace_layer_of(const char *name);
 enum trace_dir trace_dir_of_counter(const char *counter);
+/* Formatting for the fields of a line (trace.c): a MAC "02:00:00:00:00:01",
+ * an IPv4 address (host order) or an IPv6 address into buf; each returns
+ * buf.  trace_proto_name: "icmp", "udp", "icmpv6", "none" (59) or "?". */
+#define TRACE_MAC_LEN 18
+#define TRACE_IP_LEN 46
+const char *trace_mac(const uint8_t mac[6], char buf[TRACE_MAC_LEN]);
+const char *trace_ip4(uint32_t a, char buf[TRACE_IP_LEN]);
+const char *trace_ip6(const uint8_t a[16], char buf[TRACE_IP_LEN]);
+const char *trace_proto_name(unsigned proto);
+/* route4_lookup / route6_lookup (route.c, route6.c; ipv6_impl.h) without
+ * their "route" line: for the lookups udp_send and the ping API make only
+ * to choose a source address, whose own "source" line explains the choice.
+ * ipv4_output / ipv6_output then trace the datagram's route once. */
+int route4_lookup_quiet(struct wskstack *st, uint32_t dst, uint32_t *nexthop, uint8_t *plen_out);
+int route6_lookup_quiet(struct wskstack *st, const uint8_t dst[16], uint8_t nexthop[16]);
+/* The "ipv6 tx send" line of a packet whose 40-byte header is at hdr
+ * (ipv6.c; nd.c writes its own headers and uses it too).  how: where it
+ * goes, "next hop 2001:db8::2".  Call it after stack_trace_on(TRACE_IPV6). */
+void ipv6_trace_send(struct wskstack *st, const uint8_t *hdr, const char *how);
 
 /* ---- pcap capture (pcap.c) ------------------------------------------------------ */
 /* Creation: open pcap= (a file, or "-" for stdout).  0 or -errno with a

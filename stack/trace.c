@@ -11,6 +11,7 @@
  * valid: strings are closed).
  */
 #include "stack/stack_impl.h"
+#include "stack/wire/wire6.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -208,6 +209,27 @@ static bool rfc_of(const char *msg, char *out, size_t outlen)
     return true;
 }
 
+/* The number fields (trace.h: TNUM), as JSON numbers, after the strings. */
+static void put_json_nums(struct line *l, const struct trace_fields *f)
+{
+    const struct {
+        const char *k;
+        trace_num v;
+    } kn[] = {{"proto", f->proto}, {"len", f->len},   {"sport", f->sport}, {"dport", f->dport},
+              {"id", f->id},       {"seq", f->seq},   {"ttl", f->ttl},     {"type", f->type},
+              {"code", f->code},   {"mtu", f->mtu},   {"count", f->count}};
+    for (size_t i = 0; i < sizeof kn / sizeof kn[0]; i++) {
+        if (!(kn[i].v & TRACE_NUM_SET))
+            continue;
+        char num[48];
+        int n = snprintf(num, sizeof num, ",\"%s\":%lu", kn[i].k,
+                         (unsigned long)(uint32_t)kn[i].v);
+        if (l->len + (size_t)n + 8 > l->cap)
+            return; /* a cut line keeps whole fields only: it stays valid JSON */
+        put(l, num, (size_t)n);
+    }
+}
+
 static const char *const dir_names[3] = {"-", "rx", "tx"};
 
 static void emit_line(struct wskstack *st, enum trace_layer layer, enum trace_dir dir,
@@ -243,7 +265,8 @@ static void emit_line(struct wskstack *st, enum trace_layer layer, enum trace_di
                   {"dst", f->dst},         {"nexthop", f->nexthop}, {"route", f->route},
                   {"rule", f->rule},       {"from", f->from}, {"to", f->to},
                   {"irp", f->irp},         {"call", f->call},
-                  {"status", f->status}};
+                  {"status", f->status},   {"mac", f->mac},   {"target", f->target},
+                  {"prefix", f->prefix}};
         for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
             if (!kv[i].v)
                 continue;
@@ -252,6 +275,7 @@ static void emit_line(struct wskstack *st, enum trace_layer layer, enum trace_di
             put(&l, "\":", 2);
             put_json_str(&l, kv[i].v);
         }
+        put_json_nums(&l, f);
         if (l.len > l.cap - 3)
             l.len = l.cap - 3;
         l.b[l.len++] = '}';
@@ -292,6 +316,40 @@ void trace_event(struct wskstack *st, enum trace_layer layer, enum trace_dir dir
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     emit_line(st, layer, dir, event, f, msg);
+}
+
+/* ---- helpers for the call sites (stack_impl.h) ------------------------------- */
+
+const char *trace_mac(const uint8_t mac[6], char buf[TRACE_MAC_LEN])
+{
+    snprintf(buf, TRACE_MAC_LEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+             mac[4], mac[5]);
+    return buf;
+}
+
+const char *trace_ip4(uint32_t a, char buf[TRACE_IP_LEN])
+{
+    snprintf(buf, TRACE_IP_LEN, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
+             a & 0xff);
+    return buf;
+}
+
+const char *trace_ip6(const uint8_t a[16], char buf[TRACE_IP_LEN])
+{
+    struct ip_addr x = {.af = IPA_V6};
+    memcpy(x.v6, a, 16);
+    return ip_addr_str(&x, buf, TRACE_IP_LEN);
+}
+
+const char *trace_proto_name(unsigned proto)
+{
+    switch (proto) {
+    case IP_PROTO_ICMP: return "icmp";
+    case IP_PROTO_UDP: return "udp";
+    case IP_PROTO_ICMPV6: return "icmpv6";
+    case IP_PROTO_NONE: return "none";
+    default: return "?";
+    }
 }
 
 /* ---- the string-layer calls of stack_impl.h --------------------------------- */

@@ -307,9 +307,14 @@ void udp_input(struct wskstack *st, struct pkt *p, const struct ipv4_repr *ip, b
         stack_drop(st, CNT_UdpInErrors, "udp", "bad checksum (RFC 1122 §4.1.3.4, I.40)");
         goto free;
     }
-    TRACE_F(st, TL_UDP, TD_RX, "csum", &(struct trace_fields){.rule = u.csum ? "ok" : "none"},
-            "port %u -> %u, %u bytes: checksum %s (RFC 768)", u.sport, u.dport, u.len,
-            u.csum ? "ok" : "not used (zero, RFC 768)");
+    if (stack_trace_on(st, TRACE_UDP)) {
+        char s[TRACE_IP_LEN], d[TRACE_IP_LEN];
+        struct trace_fields f = {.src = trace_ip4(ip->src, s), .dst = trace_ip4(ip->dst, d),
+                                 .rule = u.csum ? "ok" : "none", .sport = TNUM(u.sport),
+                                 .dport = TNUM(u.dport), .len = TNUM(u.len)};
+        trace_event(st, TL_UDP, TD_RX, "csum", &f, "port %u -> %u, %u bytes: checksum %s (RFC 768)",
+                    u.sport, u.dport, u.len, u.csum ? "ok" : "not used (zero, RFC 768)");
+    }
     if (ipv4_is_multicast(ip->src) || ipv4_is_broadcast(st, ip->src)) {
         stack_drop(st, CNT_UdpInErrors, "udp",
                    "broadcast/multicast source (RFC 1122 §4.1.3.6, I.41)");
@@ -410,8 +415,14 @@ void udp_input6(struct wskstack *st, struct pkt *p, const struct ipv6_repr *ip, 
                                : "bad checksum (RFC 8200 §8.1, I.40)");
         goto free;
     }
-    TRACE_F(st, TL_UDP, TD_RX, "csum", &(struct trace_fields){.rule = "ok"},
-            "port %u -> %u, %u bytes: checksum ok (RFC 8200 §8.1)", u.sport, u.dport, u.len);
+    if (stack_trace_on(st, TRACE_UDP)) {
+        char s[TRACE_IP_LEN], d[TRACE_IP_LEN];
+        struct trace_fields f = {.src = trace_ip6(ip->src, s), .dst = trace_ip6(ip->dst, d),
+                                 .rule = "ok", .sport = TNUM(u.sport), .dport = TNUM(u.dport),
+                                 .len = TNUM(u.len)};
+        trace_event(st, TL_UDP, TD_RX, "csum", &f, "port %u -> %u, %u bytes: checksum ok (RFC 8200 §8.1)",
+                    u.sport, u.dport, u.len);
+    }
     if (ipv6_is_multicast(ip->src)) {
         /* ipv6_input already refuses these; kept for a direct caller. */
         stack_drop(st, CNT_Udp6InErrors, "udp6", "multicast source (RFC 4291 §2.7, I.41)");
@@ -465,6 +476,18 @@ free:
 }
 
 /* ---- output -------------------------------------------------------------------- */
+
+/* "udp tx send": the header just written at h (ports, length, the
+ * checksum computed over the pseudo-header of src/dst, as text). */
+static void udp_trace_send(struct wskstack *st, const uint8_t *h, const char *src,
+                           const char *dst, const char *rfc)
+{
+    struct trace_fields f = {.src = src, .dst = dst, .rfc = rfc, .sport = TNUM(be16(h)),
+                             .dport = TNUM(be16(h + 2)), .len = TNUM(be16(h + 4))};
+    trace_event(st, TL_UDP, TD_TX, "send", &f,
+                "port %u -> %u, %u bytes: checksum 0x%04x computed (%s)", be16(h), be16(h + 2),
+                be16(h + 4), be16(h + 6), rfc);
+}
 
 /* Gather the payload behind room for the UDP header.  NULL: no buffer
  * (*err -ENOBUFS) or the iov is shorter than len (*err -EINVAL). */
@@ -533,7 +556,7 @@ static int udp_send6(struct wskstack *st, struct udp_ep *ep, const struct udp_se
         if (!ipv6_is_multicast(dst) && !ipv6_is_link_local(dst)) {
             uint8_t nh[16];
             pthread_mutex_lock(&st->lock);
-            int r = route6_lookup(st, dst, nh);
+            int r = route6_lookup_quiet(st, dst, nh); /* ipv6_output traces the route */
             pthread_mutex_unlock(&st->lock);
             if (r < 0) {
                 stack_drop(st, CNT_Ip6OutNoRoutes, "ipv6", "no route to destination (RFC 4861 §5.2)");
@@ -552,6 +575,11 @@ static int udp_send6(struct wskstack *st, struct udp_ep *ep, const struct udp_se
         return err;
     }
     udp_emit_v6(pkt_data(p), ep->lport, a->dport, (uint16_t)a->len, tx.src, dst);
+    if (stack_trace_on(st, TRACE_UDP)) {
+        char sb[TRACE_IP_LEN], db[TRACE_IP_LEN];
+        udp_trace_send(st, pkt_data(p), trace_ip6(tx.src, sb), trace_ip6(dst, db),
+                       "RFC 8200 §8.1");
+    }
     p->req = a->req;
     int rc = ipv6_output(st, p, &tx, stack_now(st));
     if (rc >= 0)
@@ -618,7 +646,7 @@ static int udp_send4(struct wskstack *st, struct udp_ep *ep, const struct udp_se
         uint32_t nh = dst;
         if (!ipv4_is_broadcast(st, dst) && !ipv4_is_multicast(dst)) {
             pthread_mutex_lock(&st->lock);
-            int r = route4_lookup(st, dst, &nh, NULL);
+            int r = route4_lookup_quiet(st, dst, &nh, NULL); /* ipv4_output traces it */
             pthread_mutex_unlock(&st->lock);
             if (r < 0) {
                 stack_drop(st, CNT_IpOutNoRoutes, "ipv4", "no route to destination (RFC 1122 §3.3.1)");
@@ -637,6 +665,10 @@ static int udp_send4(struct wskstack *st, struct udp_ep *ep, const struct udp_se
         return err;
     }
     udp_emit_v4(pkt_data(p), ep->lport, a->dport, (uint16_t)a->len, src, dst);
+    if (stack_trace_on(st, TRACE_UDP)) {
+        char sb[TRACE_IP_LEN], db[TRACE_IP_LEN];
+        udp_trace_send(st, pkt_data(p), trace_ip4(src, sb), trace_ip4(dst, db), "RFC 768");
+    }
     p->req = a->req;
 
     struct ipv4_tx tx = {

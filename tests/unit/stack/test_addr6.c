@@ -299,7 +299,7 @@ static void test_dad_probe_bytes_and_success(void **state)
     assert_int_equal(fr[0][14 + 7], 255);
     uint8_t zero[16] = {0};
     assert_memory_equal(fr[0] + 14 + 8, zero, 16);
-    expect_trace(f, "ipv6 - DAD: probing " LL " (NS from ::, RFC 4862 §5.4.2)");
+    expect_trace(f, "ipv6 tx DAD: probing " LL " (NS from ::, RFC 4862 §5.4.2)");
 
     /* RetransTimer (1 s) after the probe: not a nanosecond earlier. */
     assert_int_equal(addr6_next_timer(f->st, f->now), NS);
@@ -347,8 +347,8 @@ static void test_dad_conflict_na(void **state)
     addr6_dad_conflict(f->st, a, true, f->now);
     assert_int_equal(state_of(f, MANUAL), ADDR6_DUPLICATE);
     assert_int_equal(wskstack_counter(f->st, "NdDadConflicts"), 1);
-    expect_trace(f, "ipv6 - DAD: 2001:db8::2 is a duplicate (RFC 4862 §5.4.5)");
-    expect_trace(f, "ipv6 - DAD: an NA from another node claims it (RFC 4862 §5.4.4)");
+    expect_trace(f, "ipv6 rx DAD: 2001:db8::2 is a duplicate, an NA from another node claims it "
+                    "(RFC 4862 §5.4.4, §5.4.5)");
     /* not ours any more, its group left */
     assert_false(addr6_is_local(f->st, a, false));
     assert_false(addr6_is_local(f->st, a, true));
@@ -371,7 +371,7 @@ static void test_dad_conflict_na(void **state)
     addr6_dad_conflict(f->st, a, true, f->now);
     assert_int_equal(state_of(f, LL), ADDR6_PREFERRED);
     assert_int_equal(wskstack_counter(f->st, "NdDadConflicts"), 1);
-    expect_trace(f, "ipv6 - DAD: NA for " LL " ignored: not a tentative address of ours");
+    expect_trace(f, "ipv6 rx DAD: NA for " LL " ignored: not a tentative address of ours");
 }
 
 static void test_dad_conflict_ns_from_unspecified(void **state)
@@ -383,7 +383,8 @@ static void test_dad_conflict_ns_from_unspecified(void **state)
     addr6_dad_conflict(f->st, a, false, f->now);
     assert_int_equal(state_of(f, MANUAL), ADDR6_DUPLICATE);
     assert_int_equal(wskstack_counter(f->st, "NdDadConflicts"), 1);
-    expect_trace(f, "ipv6 - DAD: an NS from :: from another node claims it (RFC 4862 §5.4.3)");
+    expect_trace(f, "ipv6 rx DAD: 2001:db8::2 is a duplicate, an NS from :: from another node "
+                    "claims it (RFC 4862 §5.4.3, §5.4.5)");
 }
 
 /* Through the wire: an NA for the tentative address arrives; ipv6.c,
@@ -421,7 +422,11 @@ static void test_dad_conflict_from_the_wire(void **state)
     assert_int_equal(stack_poll(f->st, f->now), 1);
     assert_int_equal(state_of(f, MANUAL), ADDR6_DUPLICATE);
     assert_int_equal(wskstack_counter(f->st, "NdDadConflicts"), 1);
-    expect_trace(f, "ipv6 - DAD: 2001:db8::2 is a duplicate (RFC 4862 §5.4.5)");
+    /* nd says what it decided about the NA, ipv6 what became of the address */
+    expect_trace(f, "nd rx NA for 2001:db8::2 from fe80::5eff:fe00:5399: our address is "
+                    "tentative: duplicate (RFC 4862 §5.4.4)");
+    expect_trace(f, "ipv6 rx DAD: 2001:db8::2 is a duplicate, an NA from another node claims it "
+                    "(RFC 4862 §5.4.4, §5.4.5)");
     poll_at(f, T0 + NS);
     expect_source(f, "2001:db8::1", LL, RFC6724_ONLY_CANDIDATE);
 }
@@ -435,7 +440,8 @@ static void test_link_local_duplicate_disables_ipv6(void **state)
     addr6_dad_conflict(f->st, a, false, f->now);
     assert_int_equal(state_of(f, LL), ADDR6_DUPLICATE);
     assert_int_equal(wskstack_counter(f->st, "NdDadConflicts"), 1);
-    expect_trace(f, "ipv6 - DAD: " LL " is a duplicate (RFC 4862 §5.4.5)");
+    expect_trace(f, "ipv6 rx DAD: " LL " is a duplicate, an NS from :: from another node claims it "
+                    "(RFC 4862 §5.4.3, §5.4.5)");
     expect_trace(f, "ipv6 - DAD: the link-local address " LL
                     " is a duplicate: IPv6 is disabled on addr6 (RFC 4862 §5.4.5)");
     /* DAD stopped: the manual address never becomes usable, no RS. */
@@ -505,7 +511,7 @@ static void test_slaac_lifetimes(void **state)
     assert_int_equal(plen, 64);
     assert_int_equal(s, ADDR6_TENTATIVE);
     assert_int_equal(o, ADDR6_SLAAC);
-    expect_trace(f, "ipv6 - SLAAC: " SLAAC_ADDR "/64 formed from prefix 2001:db8:1::, tentative, "
+    expect_trace(f, "ipv6 rx SLAAC: " SLAAC_ADDR "/64 formed from prefix 2001:db8:1::, tentative, "
                     "preferred 1800 s, valid 3600 s (RFC 4862 §5.5.3 d)");
     assert_int_equal(addr6_next_timer(f->st, t), 0); /* probe due now */
     A("ff02::1:ff00:5302", a);
@@ -567,7 +573,7 @@ static void test_slaac_renewal_and_two_hour_rule(void **state)
     t = f->now; /* remaining valid: 9900 s */
     addr6_ra_prefix(f->st, p, 64, true, 9000, 500, t);
     assert_int_equal(state_of(f, SLAAC_ADDR), ADDR6_PREFERRED);
-    expect_trace(f, "ipv6 - SLAAC: " SLAAC_ADDR ": preferred 500 s, valid lifetime set "
+    expect_trace(f, "ipv6 rx SLAAC: " SLAAC_ADDR ": preferred 500 s, valid lifetime set "
                     "(two-hour rule 1) (RFC 4862 §5.5.3 e)");
     /* rule 1: 9000 s > 2 h: valid = 9000 s from now (shortened) */
     assert_int_equal(addr6_next_timer(f->st, t), 500 * NS);
@@ -576,7 +582,7 @@ static void test_slaac_renewal_and_two_hour_rule(void **state)
      * preferred 0 deprecates it at once */
     addr6_ra_prefix(f->st, p, 64, true, 60, 0, t);
     assert_int_equal(state_of(f, SLAAC_ADDR), ADDR6_DEPRECATED);
-    expect_trace(f, "ipv6 - SLAAC: " SLAAC_ADDR ": preferred 0 s, valid lifetime cut to two hours "
+    expect_trace(f, "ipv6 rx SLAAC: " SLAAC_ADDR ": preferred 0 s, valid lifetime cut to two hours "
                     "(two-hour rule 3) (RFC 4862 §5.5.3 e)");
     assert_int_equal(addr6_next_timer(f->st, t), 2 * HOUR);
 
@@ -586,7 +592,7 @@ static void test_slaac_renewal_and_two_hour_rule(void **state)
     f->now = t;
     addr6_ra_prefix(f->st, p, 64, true, 0, 0, t);
     addr6_ra_prefix(f->st, p, 64, true, 600, 0, t);
-    expect_trace(f, "ipv6 - SLAAC: " SLAAC_ADDR ": preferred 0 s, valid lifetime kept "
+    expect_trace(f, "ipv6 rx SLAAC: " SLAAC_ADDR ": preferred 0 s, valid lifetime kept "
                     "(two-hour rule 2) (RFC 4862 §5.5.3 e)");
     assert_int_equal(addr6_next_timer(f->st, t), HOUR);
     assert_int_equal(n_addrs(f), 3);
@@ -630,17 +636,17 @@ static void test_slaac_ignored_prefixes(void **state)
     A("fe80::", ll);
     addr6_ra_prefix(f->st, ll, 64, true, 3600, 1800, f->now);
     assert_int_equal(n_addrs(f), 2);
-    expect_trace(f, "ipv6 - SLAAC: prefix fe80::/64 ignored: link-local (RFC 4862 §5.5.3 b)");
+    expect_trace(f, "ipv6 rx SLAAC: prefix fe80::/64 ignored: link-local (RFC 4862 §5.5.3 b)");
     /* c) preferred > valid */
     addr6_ra_prefix(f->st, p, 64, true, 100, 200, f->now);
     assert_int_equal(n_addrs(f), 2);
-    expect_trace(f, "ipv6 - SLAAC: prefix 2001:db8:1::/64 ignored: preferred lifetime 200 > "
+    expect_trace(f, "ipv6 rx SLAAC: prefix 2001:db8:1::/64 ignored: preferred lifetime 200 > "
                     "valid lifetime 100 (RFC 4862 §5.5.3 c)");
     /* d) prefix length + 64 != 128 */
     addr6_ra_prefix(f->st, p, 48, true, 3600, 1800, f->now);
     addr6_ra_prefix(f->st, p, 80, true, 3600, 1800, f->now);
     assert_int_equal(n_addrs(f), 2);
-    expect_trace(f, "ipv6 - SLAAC: prefix 2001:db8:1::/48 ignored: prefix length + 64-bit "
+    expect_trace(f, "ipv6 rx SLAAC: prefix 2001:db8:1::/48 ignored: prefix length + 64-bit "
                     "interface identifier != 128 (RFC 4862 §5.5.3 d)");
     /* d) valid lifetime 0 for a new prefix */
     addr6_ra_prefix(f->st, p, 64, true, 0, 0, f->now);
@@ -662,7 +668,7 @@ static void test_slaac_same_as_manual_and_table_limit(void **state)
     A("2001:db8:1::", p);
     addr6_ra_prefix(f->st, p, 64, true, 3600, 1800, f->now);
     assert_int_equal(n_addrs(f), 2);
-    expect_trace(f, "ipv6 - SLAAC: " SLAAC_ADDR " already configured: prefix 2001:db8:1::/64 "
+    expect_trace(f, "ipv6 rx SLAAC: " SLAAC_ADDR " already configured: prefix 2001:db8:1::/64 "
                     "not used");
     /* at most 16 addresses: 14 more prefixes fit, the rest is ignored */
     for (unsigned i = 0; i < 20; i++) {
@@ -670,7 +676,7 @@ static void test_slaac_same_as_manual_and_table_limit(void **state)
         addr6_ra_prefix(f->st, p, 64, true, 3600, 1800, f->now);
     }
     assert_int_equal(n_addrs(f), 16);
-    expect_trace(f, "ipv6 - SLAAC: prefix 2001:db8:1e::/64 ignored: at most 16 IPv6 addresses");
+    expect_trace(f, "ipv6 rx SLAAC: prefix 2001:db8:1e::/64 ignored: at most 16 IPv6 addresses");
     fx_free(f);
 }
 
@@ -699,7 +705,7 @@ static void test_slaac_off(void **state)
     A("2001:db8:1::", p);
     addr6_ra_prefix(f->st, p, 64, true, 3600, 1800, f->now);
     assert_int_equal(n_addrs(f), 1);
-    expect_trace(f, "ipv6 - SLAAC: prefix 2001:db8:1::/64 ignored: slaac=off");
+    expect_trace(f, "ipv6 rx SLAAC: prefix 2001:db8:1::/64 ignored: slaac=off");
     fx_free(f);
 }
 
