@@ -89,14 +89,14 @@ if build "asan" "$root-asan" -DWSKSTACK_SANITIZE=address; then
         run_ctest "asan" "$root-asan"
 fi
 
-if build "tsan" "$root-tsan" -DWSKSTACK_SANITIZE=thread; then
+if build "tsan" "$root-tsan" -DWSKSTACK_SANITIZE=thread -DWSKSTACK_BENCH=OFF; then
     log "tsan: ctest -L irp"
     TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
         run_ctest "tsan" "$root-tsan" -L irp
 fi
 
 if command -v clang >/dev/null 2>&1; then
-    if build "fuzz" "$root-fuzz" -DCMAKE_C_COMPILER=clang -DWSKSTACK_FUZZ=ON; then
+    if build "fuzz" "$root-fuzz" -DCMAKE_C_COMPILER=clang -DWSKSTACK_FUZZ=ON -DWSKSTACK_BENCH=OFF; then
         log "fuzz: ctest -R fuzz"
         run_ctest "fuzz" "$root-fuzz" -R fuzz
     fi
