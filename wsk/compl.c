@@ -29,58 +29,6 @@ bool wsk_on_compl_thread(const struct wsk_provider *prov)
     return tls_compl_prov == prov;
 }
 
-const char *wsk_status_name(NTSTATUS status)
-{
-    switch (status) {
-    case STATUS_SUCCESS: return "STATUS_SUCCESS";
-    case STATUS_PENDING: return "STATUS_PENDING";
-    case STATUS_CANCELLED: return "STATUS_CANCELLED";
-    case STATUS_INVALID_PARAMETER: return "STATUS_INVALID_PARAMETER";
-    case STATUS_INVALID_DEVICE_STATE: return "STATUS_INVALID_DEVICE_STATE";
-    case STATUS_INVALID_BUFFER_SIZE: return "STATUS_INVALID_BUFFER_SIZE";
-    case STATUS_INSUFFICIENT_RESOURCES: return "STATUS_INSUFFICIENT_RESOURCES";
-    case STATUS_FILE_FORCED_CLOSED: return "STATUS_FILE_FORCED_CLOSED";
-    case STATUS_ACCESS_DENIED: return "STATUS_ACCESS_DENIED";
-    case STATUS_NETWORK_UNREACHABLE: return "STATUS_NETWORK_UNREACHABLE";
-    case STATUS_HOST_UNREACHABLE: return "STATUS_HOST_UNREACHABLE";
-    case STATUS_ADDRESS_ALREADY_ASSOCIATED: return "STATUS_ADDRESS_ALREADY_ASSOCIATED";
-    case STATUS_INVALID_ADDRESS: return "STATUS_INVALID_ADDRESS";
-    case STATUS_NOT_SUPPORTED: return "STATUS_NOT_SUPPORTED";
-    case STATUS_UNSUCCESSFUL: return "STATUS_UNSUCCESSFUL";
-    default: return NULL;
-    }
-}
-
-const char *wsk_status_str(NTSTATUS status)
-{
-    static _Thread_local char buf[16];
-    const char *n = wsk_status_name(status);
-    if (n != NULL)
-        return n;
-    snprintf(buf, sizeof buf, "0x%08x", (unsigned)status);
-    return buf;
-}
-
-/* Called only behind TRACE_ON(prov->trace_mask, TRACE_IRP) (WSK_TRACE_IRP). */
-void wsk_trace_irp(struct wsk_provider *prov, const char *event, const char *call, PIRP irp,
-                   NTSTATUS status, ULONG_PTR info)
-{
-    char ip[32];
-    snprintf(ip, sizeof ip, "%p", (void *)irp);
-    const char *name = wsk_status_str(status);
-    struct trace_fields f = {.irp = ip, .status = name};
-    if (strcmp(event, "issued") == 0) {
-        f.status = NULL;
-        trace_event(prov->st, TL_IRP, TD_NONE, event, &f, "issued %s irp=%s", call, ip);
-    } else if (strcmp(event, "completed") == 0) {
-        trace_event(prov->st, TL_IRP, TD_NONE, event, &f, "completed irp=%s %s info=%lu", ip,
-                    name, (unsigned long)info);
-    } else {
-        trace_event(prov->st, TL_IRP, TD_NONE, event, &f, "%s %s irp=%s %s", event,
-                    call ? call : "-", ip, name);
-    }
-}
-
 bool wsk_irp_take(PIRP irp)
 {
     /* IoSetCompletionRoutine wrote the NEXT location; a lower driver makes
@@ -89,6 +37,15 @@ bool wsk_irp_take(PIRP irp)
         return false;
     IoSetNextIrpStackLocation(irp);
     return true;
+}
+
+bool wsk_irp_accept(struct wsk_provider *prov, PIRP irp, enum wsk_call call)
+{
+    WSK_TRACE_IRP(prov, WSK_IRP_ISSUED, call, irp, 0, 0);
+    if (wsk_irp_take(irp))
+        return true;
+    WSK_TRACE_IRP(prov, WSK_IRP_REFUSED, call, irp, STATUS_INVALID_PARAMETER, 0);
+    return false;
 }
 
 void wsk_cq_push_locked(struct wsk_provider *prov, struct wsk_cq *q, struct wsk_cqe *e)
@@ -136,7 +93,7 @@ static void wsk_cqe_run(struct wsk_provider *prov, struct wsk_cqe *e)
 
     irp->IoStatus.Status = e->status;
     irp->IoStatus.Information = e->info;
-    WSK_TRACE_IRP(prov, "completed", NULL, irp, e->status, e->info);
+    WSK_TRACE_IRP(prov, WSK_IRP_COMPLETED, e->call, irp, e->status, e->info);
     IoCompleteRequest(irp, IO_NO_INCREMENT);
     if (release)
         release(e);
@@ -244,8 +201,8 @@ NTSTATUS wsk_complete_sync_e(struct wsk_provider *prov, struct wsk_cq *q, struct
     if (wsk_on_compl_thread(prov)) {
         /* Waiting here would wait for ourselves.  e outlives the call
          * (heap), the routine runs after we return. */
+        WSK_TRACE_IRP(prov, WSK_IRP_PENDED, e->call, e->irp, STATUS_PENDING, 0);
         IoMarkIrpPending(e->irp);
-        WSK_TRACE_IRP(prov, "pended", NULL, e->irp, STATUS_PENDING, 0);
         e->waiter = NULL;
         wsk_cq_push(prov, q, e);
         return STATUS_PENDING;
@@ -267,8 +224,8 @@ NTSTATUS wsk_complete_sync_e(struct wsk_provider *prov, struct wsk_cq *q, struct
     return status;
 }
 
-NTSTATUS wsk_complete_sync(struct wsk_provider *prov, struct wsk_cq *q, PIRP irp,
-                           NTSTATUS status, ULONG_PTR info)
+NTSTATUS wsk_complete_sync(struct wsk_provider *prov, struct wsk_cq *q, enum wsk_call call,
+                           PIRP irp, NTSTATUS status, ULONG_PTR info)
 {
     if (!NT_SUCCESS(status))
         info = 0; /* WSK-SPEC 5.1: Information is 0 on error */
@@ -280,7 +237,7 @@ NTSTATUS wsk_complete_sync(struct wsk_provider *prov, struct wsk_cq *q, PIRP irp
              * returns (WSK allows that), with PendingReturned FALSE. */
             irp->IoStatus.Status = status;
             irp->IoStatus.Information = info;
-            WSK_TRACE_IRP(prov, "completed", NULL, irp, status, info);
+            WSK_TRACE_IRP(prov, WSK_IRP_COMPLETED, call, irp, status, info);
             IoCompleteRequest(irp, IO_NO_INCREMENT);
             return status;
         }
@@ -288,8 +245,9 @@ NTSTATUS wsk_complete_sync(struct wsk_provider *prov, struct wsk_cq *q, PIRP irp
         e->status = status;
         e->info = info;
         e->release = wsk_cqe_free;
+        e->call = (uint8_t)call;
         return wsk_complete_sync_e(prov, q, e);
     }
-    struct wsk_cqe e = {.irp = irp, .status = status, .info = info};
+    struct wsk_cqe e = {.irp = irp, .status = status, .info = info, .call = (uint8_t)call};
     return wsk_complete_sync_e(prov, q, &e);
 }

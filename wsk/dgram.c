@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dgram.c - the datagram path: WskSendTo, WskReceiveFrom, the UDP endpoint
- * receive callback, control messages, and MDL gather/scatter.
+ * receive callback, MDL gather/scatter, the per-socket send order and send
+ * cancellation, and the datagram side of WskCloseSocket.  Control messages
+ * are in cmsg.c, WskSendMessages in sendmsgs.c, the wording of the irp and
+ * wsk trace lines in trace.c.
  *
  * Statuses chosen here (README API section):
  *   WskSendTo
@@ -41,7 +44,8 @@
  *     *ControlLength = the bytes of the objects that fit.
  *     socket not bound -> STATUS_INVALID_DEVICE_STATE; device gone ->
  *     STATUS_FILE_FORCED_CLOSED; cancelled / closed -> STATUS_CANCELLED.
- *   WskSendMessages: the policy in wsk_impl.h; statuses as WskSendTo.
+ *   WskSendMessages (sendmsgs.c): the policy in wsk_impl.h; statuses as
+ *     WskSendTo.
  *   AF_INET6 sockets (issue 4): addresses are SOCKADDR_IN6 (socket.c
  *     wsk_sockaddr_get/put; "not AF_INET" above reads "not the socket's
  *     family"); Length > 65527 -> STATUS_INVALID_BUFFER_SIZE; an IPv6
@@ -62,7 +66,9 @@
 
 #include "wsk/wsk_impl.h"
 
-#define WSK_IOV_STACK 16
+/* The trace fields of a line about a WskReceiveFrom (evaluated only when
+ * the wsk layer is traced: it is a WSK_TRACE_F argument). */
+#define WSK_F_RECEIVE_FROM (&(struct trace_fields){.call = "WskReceiveFrom"})
 
 /* ---- ops ----------------------------------------------------------------------- */
 /* Release hook of every op's cqe: free it, unless close holds it across a
@@ -80,7 +86,7 @@ void wsk_op_release(struct wsk_cqe *e)
         free(op);
 }
 
-static struct wsk_op *wsk_op_new(struct wsk_sock *s, PIRP irp)
+static struct wsk_op *wsk_op_new(struct wsk_sock *s, PIRP irp, enum wsk_call call)
 {
     struct wsk_op *op = calloc(1, sizeof(*op));
     if (op == NULL)
@@ -89,13 +95,14 @@ static struct wsk_op *wsk_op_new(struct wsk_sock *s, PIRP irp)
     op->irp = irp;
     op->cqe.irp = irp;
     op->cqe.release = wsk_op_release;
+    op->cqe.call = (uint8_t)call;
     return op;
 }
 
 /* ---- MDL chains ------------------------------------------------------------------ */
 /* Build the iovec of a send buffer.  *iov is WSK_IOV_STACK entries at
  * first; grown on the heap for longer chains (caller frees if != stack). */
-static NTSTATUS wsk_mdl_gather(const WSK_BUF *b, struct iovec **iov, unsigned *cnt)
+NTSTATUS wsk_mdl_gather(const WSK_BUF *b, struct iovec **iov, unsigned *cnt)
 {
     *cnt = 0;
     if (b->Length == 0)
@@ -173,82 +180,6 @@ struct wsk_rx_out {
     PULONG ctl_flags;
 };
 
-/* One cmsg {level, type, data} at c (space bytes, zero padded). */
-static void wsk_put_cmsg(uint8_t *c, INT level, INT type, const void *data, size_t len)
-{
-    size_t space = WSA_CMSG_SPACE(len);
-    CMSGHDR h;
-    memset(&h, 0, sizeof(h));
-    h.cmsg_len = WSA_CMSG_LEN(len);
-    h.cmsg_level = level;
-    h.cmsg_type = type;
-    memset(c, 0, space);
-    memcpy(c, &h, sizeof(h));
-    memcpy(c + WSA_CMSGDATA_ALIGN(sizeof(CMSGHDR)), data, len);
-}
-
-/* Receive cmsgs (WSK-SPEC 3.7/3.8, 5.6): IP_PKTINFO {destination address,
- * arrival ifindex}; IP_RECVTOS -> {IPPROTO_IP, IP_TOS, INT tos byte};
- * IP_ECN -> {IPPROTO_IP, IP_ECN, INT tos & 3}; IP_HOPLIMIT -> {IPPROTO_IP,
- * IP_HOPLIMIT, INT ttl}.  Each object takes WSA_CMSG_SPACE bytes; one that
- * does not fit is left out whole and sets *ctrunc. */
-ULONG wsk_rx_cmsgs(struct wskstack *st, const struct wsk_opts *o, const struct udp_rx_info *info,
-                   uint8_t *ctl, ULONG cap, bool *ctrunc)
-{
-    ULONG off = 0;
-    *ctrunc = false;
-    bool v6 = info->dst.af == IPA_V6;
-    if (v6 && o->v6pktinfo) {
-        /* IPV6_PKTINFO (issue 4): IN6_PKTINFO, 20 bytes, cmsg_len 36. */
-        size_t space = WSA_CMSG_SPACE(sizeof(IN6_PKTINFO));
-        if (ctl != NULL && cap - off >= space) {
-            IN6_PKTINFO pi;
-            memset(&pi, 0, sizeof(pi));
-            memcpy(&pi.ipi6_addr, info->dst.v6, 16);
-            pi.ipi6_ifindex = stack_ifindex(st);
-            wsk_put_cmsg(ctl + off, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
-            off += (ULONG)space;
-        } else {
-            *ctrunc = true;
-        }
-    }
-    if (!v6 && o->pktinfo) {
-        size_t space = WSA_CMSG_SPACE(sizeof(IN_PKTINFO));
-        if (ctl != NULL && cap - off >= space) {
-            IN_PKTINFO pi;
-            memset(&pi, 0, sizeof(pi));
-            wsk_put_be32(&pi.ipi_addr, info->dst.af == IPA_V4 ? info->dst.v4 : 0);
-            pi.ipi_ifindex = stack_ifindex(st);
-            wsk_put_cmsg(ctl + off, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
-            off += (ULONG)space;
-        } else {
-            *ctrunc = true;
-        }
-    }
-    struct {
-        bool on;
-        INT type;
-        INT val;
-    } ints[3] = {
-        {v6 ? o->v6recvtclass : o->recvtos, v6 ? IPV6_TCLASS : IP_TOS, info->tos},
-        {v6 ? o->v6ecn : o->ecn, v6 ? IPV6_ECN : IP_ECN, info->tos & 3},
-        {v6 ? o->v6hoplimit : o->hoplimit, v6 ? IPV6_HOPLIMIT : IP_HOPLIMIT, info->ttl},
-    };
-    INT level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
-    for (unsigned i = 0; i < 3; i++) {
-        if (!ints[i].on)
-            continue;
-        size_t space = WSA_CMSG_SPACE(sizeof(INT));
-        if (ctl != NULL && cap - off >= space) {
-            wsk_put_cmsg(ctl + off, level, ints[i].type, &ints[i].val, sizeof(INT));
-            off += (ULONG)space;
-        } else {
-            *ctrunc = true;
-        }
-    }
-    return off;
-}
-
 /* Deliver one datagram into a receive's outputs.  Returns bytes copied. */
 static size_t wsk_rx_deliver(const struct wsk_sock *s, const struct wsk_rx_out *o,
                              const struct wsk_opts *opts, const uint8_t *data, size_t len,
@@ -324,6 +255,8 @@ static VOID wsk_recv_cancel(PDEVICE_OBJECT DeviceObject, PIRP Irp)
      * close waits until its receive queue is empty. */
     struct wsk_sock *s = op->sock;
     pthread_mutex_lock(&s->lock);
+    /* Under s->lock: after the caller's "pended" line, before "completed". */
+    WSK_TRACE_IRP(s->prov, WSK_IRP_CANCEL, WSK_CALL_RECEIVE_FROM, Irp, 0, 0);
     wsk_recv_finish_locked(s, op, STATUS_CANCELLED, 0);
     pthread_mutex_unlock(&s->lock);
 }
@@ -336,6 +269,8 @@ static int wsk_udp_rx(struct udp_ep *ep, struct pkt *p, const struct udp_rx_info
 
     pthread_mutex_lock(&s->lock);
     if (s->closing) {
+        if (WSK_TRACING(s->prov))
+            wsk_trace_rx_drop(s, p, info, "UdpRcvbufErrors", "socket closing");
         pthread_mutex_unlock(&s->lock);
         return -ENOBUFS;
     }
@@ -344,6 +279,8 @@ static int wsk_udp_rx(struct udp_ep *ep, struct pkt *p, const struct udp_rx_info
     struct ip_addr from = wsk_ip_for_sock(s, &info->src); /* mapped on AF_INET6 */
     if (s->has_remote && !(ip_addr_eq(&from, &s->remote) && info->sport == s->rport)) {
         s->stat_filtered++;
+        if (WSK_TRACING(s->prov))
+            wsk_trace_rx_filtered(s, p, info);
         pthread_mutex_unlock(&s->lock);
         return -EPERM;
     }
@@ -356,7 +293,8 @@ static int wsk_udp_rx(struct udp_ep *ep, struct pkt *p, const struct udp_rx_info
             continue;
         struct wsk_rx_out o = {op->buf, op->remote, op->ctl_len, op->ctl, op->ctl_flags};
         size_t n = wsk_rx_deliver(s, &o, &s->o, pkt_data(p), p->len, info);
-        WSK_TRACE(s->prov, TD_RX, "deliver", "receive: datagram of %zu bytes delivered to a pending irp", n);
+        WSK_TRACE_F(s->prov, TD_RX, "deliver", WSK_F_RECEIVE_FROM,
+                    "receive: datagram of %zu bytes delivered to a pending irp", n);
         wsk_recv_finish_locked(s, op, STATUS_SUCCESS, n);
         pthread_mutex_unlock(&s->lock);
         pkt_free(st, p);
@@ -365,11 +303,15 @@ static int wsk_udp_rx(struct udp_ep *ep, struct pkt *p, const struct udp_rx_info
     /* Nobody waiting: queue it, bounded (UdpRcvbufErrors when full); the
      * event (if on) is indicated from the queue on the completion queue. */
     if (s->dq_count >= WSK_RCVQ_MAX_DGRAMS || s->dq_bytes + p->len > s->o.rcvbuf) {
+        if (WSK_TRACING(s->prov))
+            wsk_trace_rx_full(s, p, info);
         pthread_mutex_unlock(&s->lock);
         return -ENOBUFS;
     }
     struct wsk_dgram *d = malloc(sizeof(*d));
     if (d == NULL) {
+        if (WSK_TRACING(s->prov))
+            wsk_trace_rx_drop(s, p, info, "UdpRcvbufErrors", "no memory to queue it");
         pthread_mutex_unlock(&s->lock);
         return -ENOBUFS;
     }
@@ -384,7 +326,9 @@ static int wsk_udp_rx(struct udp_ep *ep, struct pkt *p, const struct udp_rx_info
     s->dq_count++;
     s->dq_bytes += p->len;
     s->ev_wait_new = false; /* a new arrival: indicate again (static) */
-    WSK_TRACE(s->prov, TD_RX, "queue", "receive: no irp pending, datagram of %u bytes queued (%u waiting)%s", (unsigned)p->len, s->dq_count, s->ev_enabled ? ", event indication scheduled" : "");
+    WSK_TRACE(s->prov, TD_RX, "queue",
+              "receive: no irp pending, datagram of %u bytes queued (%u waiting)%s",
+              (unsigned)p->len, s->dq_count, s->ev_enabled ? ", event indication scheduled" : "");
     wsk_event_kick_locked(s);
     pthread_mutex_unlock(&s->lock);
     return 0;
@@ -392,29 +336,43 @@ static int wsk_udp_rx(struct udp_ep *ep, struct pkt *p, const struct udp_rx_info
 
 const struct udp_ep_ops wsk_udp_ops = {.rx = wsk_udp_rx};
 
+/* An immediate WskReceiveFrom failure: its wsk line, then the IRP. */
+static NTSTATUS wsk_recv_fail(struct wsk_sock *s, PIRP irp, NTSTATUS status, const char *why)
+{
+    WSK_TRACE_F(s->prov, TD_RX, "refuse",
+                (&(struct trace_fields){.call = "WskReceiveFrom",
+                                        .status = wsk_status_str(status)}),
+                "receive refused: %s (%s)", wsk_status_str(status), why);
+    return wsk_complete_sync(s->prov, &s->cq, WSK_CALL_RECEIVE_FROM, irp, status, 0);
+}
+
 NTSTATUS WSKAPI wsk_receive_from(PWSK_SOCKET Socket, PWSK_BUF Buffer, ULONG Flags,
                                  PSOCKADDR RemoteAddress, PULONG ControlLength,
                                  PCMSGHDR ControlInfo, PULONG ControlFlags, PIRP Irp)
 {
     struct wsk_sock *s = wsk_sock_of(Socket);
-    if (s == NULL || !wsk_irp_take(Irp))
+    if (s == NULL || !wsk_irp_accept(s->prov, Irp, WSK_CALL_RECEIVE_FROM))
         return STATUS_INVALID_PARAMETER;
     struct wsk_provider *prov = s->prov;
-    WSK_TRACE_IRP(prov, "issued", "WskReceiveFrom", Irp, 0, 0);
     struct wskstack *st = prov->st;
     if (Buffer == NULL || !wsk_buf_ok(Buffer))
-        return wsk_complete_sync(prov, &s->cq, Irp, STATUS_INVALID_PARAMETER, 0);
+        return wsk_recv_fail(s, Irp, STATUS_INVALID_PARAMETER,
+                             "no buffer, or Offset outside the first MDL");
 
     struct wsk_rx_out o = {*Buffer, RemoteAddress, ControlLength, ControlInfo, ControlFlags};
     pthread_mutex_lock(&s->lock);
     NTSTATUS status = STATUS_SUCCESS;
-    if (s->gone || stack_dev_gone(st))
+    const char *why = "";
+    if (s->gone || stack_dev_gone(st)) {
         status = STATUS_FILE_FORCED_CLOSED;
-    else if (!s->bound || s->closing)
+        why = "device gone";
+    } else if (!s->bound || s->closing) {
         status = STATUS_INVALID_DEVICE_STATE;
+        why = s->closing ? "socket closing" : "socket not bound";
+    }
     if (!NT_SUCCESS(status)) {
         pthread_mutex_unlock(&s->lock);
-        return wsk_complete_sync(prov, &s->cq, Irp, status, 0);
+        return wsk_recv_fail(s, Irp, status, why);
     }
 
     struct wsk_dgram *d = wsk_dq_pop_locked(s);
@@ -425,14 +383,15 @@ NTSTATUS WSKAPI wsk_receive_from(PWSK_SOCKET Socket, PWSK_BUF Buffer, ULONG Flag
         size_t n = wsk_rx_deliver(s, &o, &opts, pkt_data(d->p), d->p->len, &d->info);
         pkt_free(st, d->p);
         free(d);
-        WSK_TRACE(prov, TD_RX, "deliver", "receive: queued datagram of %zu bytes delivered to the irp", n);
-        return wsk_complete_sync(prov, &s->cq, Irp, STATUS_SUCCESS, n);
+        WSK_TRACE_F(prov, TD_RX, "deliver", WSK_F_RECEIVE_FROM,
+                    "receive: queued datagram of %zu bytes delivered to the irp", n);
+        return wsk_complete_sync(prov, &s->cq, WSK_CALL_RECEIVE_FROM, Irp, STATUS_SUCCESS, n);
     }
 
-    struct wsk_op *op = wsk_op_new(s, Irp);
+    struct wsk_op *op = wsk_op_new(s, Irp, WSK_CALL_RECEIVE_FROM);
     if (op == NULL) {
         pthread_mutex_unlock(&s->lock);
-        return wsk_complete_sync(prov, &s->cq, Irp, STATUS_INSUFFICIENT_RESOURCES, 0);
+        return wsk_recv_fail(s, Irp, STATUS_INSUFFICIENT_RESOURCES, "no memory");
     }
     op->buf = *Buffer;
     op->remote = RemoteAddress;
@@ -440,7 +399,7 @@ NTSTATUS WSKAPI wsk_receive_from(PWSK_SOCKET Socket, PWSK_BUF Buffer, ULONG Flag
     op->ctl = ControlInfo;
     op->ctl_flags = ControlFlags;
     Irp->Tail.Overlay.DriverContext[0] = op;
-    WSK_TRACE_IRP(prov, "pended", "WskReceiveFrom", Irp, STATUS_PENDING, 0);
+    WSK_TRACE_IRP(prov, WSK_IRP_PENDED, WSK_CALL_RECEIVE_FROM, Irp, STATUS_PENDING, 0);
     IoMarkIrpPending(Irp); /* before anything can complete it */
     op->prev = s->recvq_tail;
     if (s->recvq_tail)
@@ -457,42 +416,50 @@ NTSTATUS WSKAPI wsk_receive_from(PWSK_SOCKET Socket, PWSK_BUF Buffer, ULONG Flag
     IoSetCancelRoutine(Irp, wsk_recv_cancel);
     bool cancelled = Irp->Cancel && IoSetCancelRoutine(Irp, NULL) != NULL;
     IoReleaseCancelSpinLock(irql);
-    if (cancelled)
+    if (cancelled) {
+        WSK_TRACE_IRP(prov, WSK_IRP_CANCEL_EARLY, WSK_CALL_RECEIVE_FROM, Irp, 0, 0);
         wsk_recv_finish_locked(s, op, STATUS_CANCELLED, 0);
+    }
     pthread_mutex_unlock(&s->lock);
     return STATUS_PENDING;
 }
 
 /* Fail every receive we can take back with `status`.  s->lock held.
  * Receives whose cancellation is in progress are left to their routine. */
-static void wsk_recv_fail_all_locked(struct wsk_sock *s, NTSTATUS status)
+static unsigned wsk_recv_fail_all_locked(struct wsk_sock *s, NTSTATUS status)
 {
+    unsigned n = 0;
     struct wsk_op *op = s->recvq_head;
     while (op != NULL) {
         struct wsk_op *next = op->next;
-        if (IoSetCancelRoutine(op->irp, NULL) != NULL)
+        if (IoSetCancelRoutine(op->irp, NULL) != NULL) {
             wsk_recv_finish_locked(s, op, status, 0);
+            n++;
+        }
         op = next;
     }
+    return n;
 }
 
 void wsk_dgram_gone_locked(struct wsk_sock *s)
 {
-    wsk_recv_fail_all_locked(s, STATUS_FILE_FORCED_CLOSED);
+    unsigned n = wsk_recv_fail_all_locked(s, STATUS_FILE_FORCED_CLOSED);
+    WSK_TRACE(s->prov, TD_NONE, "gone",
+              "device gone: %u pending receive(s) completed with STATUS_FILE_FORCED_CLOSED", n);
 }
 
 /* ---- send ----------------------------------------------------------------------------- */
 /* Largest payload accepted before anything is sent: 65507 (AF_INET);
  * 65527 on AF_INET6 (an IPv4-mapped destination over 65507 then fails in
  * the stack with -EMSGSIZE -> STATUS_INVALID_BUFFER_SIZE too). */
-static size_t wsk_max_payload(const struct wsk_sock *s)
+size_t wsk_max_payload(const struct wsk_sock *s)
 {
     return s->family == AF_INET6 ? WSK_MAX_UDP6_PAYLOAD : WSK_MAX_UDP4_PAYLOAD;
 }
 
 /* Queue the completions of the sends at the head of s->sendq that have a
  * result and whose caller has returned - in submission order.  s->lock held. */
-static void wsk_send_flush_locked(struct wsk_sock *s)
+void wsk_send_flush_locked(struct wsk_sock *s)
 {
     bool any = false;
     struct wsk_op *op;
@@ -524,7 +491,7 @@ static void wsk_send_flush_locked(struct wsk_sock *s)
  * tried to cancel yet.  s->lock held (dropped around tx_req_cancel; the
  * caller guarantees op is not completed meanwhile: op->armed false or
  * op->cxl RUNNING). */
-static void wsk_send_cancel_txreqs_locked(struct wsk_sock *s, struct wsk_op *op)
+void wsk_send_cancel_txreqs_locked(struct wsk_sock *s, struct wsk_op *op)
 {
     struct wskstack *st = s->prov->st;
     for (;;) {
@@ -558,6 +525,8 @@ static VOID wsk_send_cancel(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     IoReleaseCancelSpinLock(Irp->CancelIrql);
     struct wsk_sock *s = op->sock;
     pthread_mutex_lock(&s->lock);
+    /* Under s->lock: after the caller's "pended" line, before "completed". */
+    WSK_TRACE_IRP(s->prov, WSK_IRP_CANCEL, op->cqe.call, Irp, 0, 0);
     op->cxl = WSK_CXL_RUNNING;
     wsk_send_cancel_txreqs_locked(s, op);
     op->cxl = WSK_CXL_NONE;
@@ -568,7 +537,7 @@ static VOID wsk_send_cancel(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 /* Arm the cancel routine of a send with datagrams queued for ARP.  s->lock
  * held.  true: the IRP was cancelled before (Irp->Cancel set, the routine
  * is not armed): the caller cancels the datagrams itself. */
-static bool wsk_send_arm_cancel_locked(struct wsk_op *op)
+bool wsk_send_arm_cancel_locked(struct wsk_op *op)
 {
     PIRP irp = op->irp;
     irp->Tail.Overlay.DriverContext[0] = op;
@@ -597,93 +566,19 @@ static void wsk_send_done(struct tx_req *r, int err)
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Walk the control messages (WSA_CMSG_* rules, WSK-SPEC 3.7).
- *   IP_PKTINFO (IN_PKTINFO)  source address (0 = by route) and ifindex
- *   IP_TOS (INT 0..255)      the TOS byte of this datagram (MsQuic)
- *   IP_ECN (INT 0..3)        the ECN bits, DSCP from IP_TOS/the option
- *   IPPROTO_UDP UDP_SEND_MSG_SIZE -> STATUS_NOT_SUPPORTED (no USO; MsQuic
- *                            only sends it after its option probe, which
- *                            fails)
- *   zero-length and unknown cmsgs: skipped (WireGuard's trailer). */
-/* The source the caller chose (IN_PKTINFO / IN6_PKTINFO).  On a dual-stack
- * socket IN_PKTINFO applies to IPv4 / IPv4-mapped destinations and
- * IN6_PKTINFO to the others (wsk_send_args). */
-struct wsk_pktsrc {
-    bool has4, has6;
-    struct ip_addr src4, src6;
-    uint32_t if4, if6;
-};
-
-static NTSTATUS wsk_send_cmsgs(const uint8_t *ctl, ULONG len, struct udp_send_args *a,
-                               struct wsk_pktsrc *ps)
-{
-    if (len == 0)
-        return STATUS_SUCCESS;
-    if (ctl == NULL)
-        return STATUS_INVALID_PARAMETER;
-    int ecn = -1;
-    size_t off = 0;
-    while (off + sizeof(CMSGHDR) <= len) {
-        CMSGHDR h;
-        memcpy(&h, ctl + off, sizeof(h));
-        if (h.cmsg_len < sizeof(CMSGHDR) || h.cmsg_len > len - off)
-            return STATUS_INVALID_PARAMETER;
-        size_t data_off = WSA_CMSGDATA_ALIGN(sizeof(CMSGHDR));
-        size_t data_len = h.cmsg_len > data_off ? h.cmsg_len - data_off : 0;
-        const uint8_t *data = ctl + off + data_off;
-        if (h.cmsg_level == IPPROTO_IP && h.cmsg_type == IP_PKTINFO) {
-            IN_PKTINFO pi;
-            if (data_len < sizeof(pi))
-                return STATUS_INVALID_PARAMETER;
-            memcpy(&pi, data, sizeof(pi));
-            uint32_t src = wsk_be32(&pi.ipi_addr);
-            ps->has4 = true;
-            ps->src4 = src != 0 ? ip4(src) : (struct ip_addr){.af = IPA_NONE};
-            ps->if4 = pi.ipi_ifindex;
-        } else if (h.cmsg_level == IPPROTO_IPV6 && h.cmsg_type == IPV6_PKTINFO) {
-            IN6_PKTINFO pi6;
-            if (data_len < sizeof(pi6))
-                return STATUS_INVALID_PARAMETER;
-            memcpy(&pi6, data, sizeof(pi6));
-            ps->has6 = true;
-            ps->src6 = (struct ip_addr){.af = IPA_V6};
-            memcpy(ps->src6.v6, &pi6.ipi6_addr, 16);
-            if (ip_addr_is_any(&ps->src6))
-                ps->src6 = (struct ip_addr){.af = IPA_NONE};
-            ps->if6 = pi6.ipi6_ifindex;
-        } else if (h.cmsg_level == IPPROTO_IP && (h.cmsg_type == IP_TOS || h.cmsg_type == IP_ECN)) {
-            INT v;
-            if (data_len < sizeof(v))
-                return STATUS_INVALID_PARAMETER;
-            memcpy(&v, data, sizeof(v));
-            if (v < 0 || v > (h.cmsg_type == IP_TOS ? 255 : 3))
-                return STATUS_INVALID_PARAMETER;
-            if (h.cmsg_type == IP_TOS)
-                a->tos = v;
-            else
-                ecn = v;
-        } else if (h.cmsg_level == IPPROTO_UDP && h.cmsg_type == UDP_SEND_MSG_SIZE) {
-            return STATUS_NOT_SUPPORTED;
-        }
-        off += WSA_CMSGHDR_ALIGN(h.cmsg_len);
-    }
-    if (ecn >= 0)
-        a->tos = ((a->tos < 0 ? 0 : a->tos) & ~3) | ecn;
-    return STATUS_SUCCESS;
-}
-
 /* Report a failed send (op: its place in s->sendq, or NULL if it never got
  * one).  With no earlier send in flight the caller waits for the routine
  * and gets the error; otherwise the failure takes its place in the
  * submission order and the call returns STATUS_PENDING.  s->lock held on
  * entry, released. */
-static NTSTATUS wsk_send_fail_locked(struct wsk_sock *s, struct wsk_op *op, PIRP irp,
-                                     NTSTATUS status)
+NTSTATUS wsk_send_fail_locked(struct wsk_sock *s, struct wsk_op *op, PIRP irp,
+                                     enum wsk_call call, NTSTATUS status, const char *why)
 {
     bool earlier = s->sendq_head != NULL && s->sendq_head != op;
-    WSK_TRACE(s->prov, TD_TX, "send", "send refused: %s", wsk_status_str(status));
+    if (WSK_TRACING(s->prov))
+        wsk_trace_send_refused(s, call, status, why);
     if (earlier && op == NULL) {
-        op = wsk_op_new(s, irp);
+        op = wsk_op_new(s, irp, call);
         if (op != NULL) {
             if (s->sendq_tail)
                 s->sendq_tail->next = op;
@@ -693,7 +588,7 @@ static NTSTATUS wsk_send_fail_locked(struct wsk_sock *s, struct wsk_op *op, PIRP
         }
     }
     if (earlier && op != NULL) {
-        WSK_TRACE_IRP(s->prov, "pended", NULL, irp, STATUS_PENDING, 0);
+        WSK_TRACE_IRP(s->prov, WSK_IRP_PENDED, call, irp, STATUS_PENDING, 0);
         IoMarkIrpPending(irp);
         op->ready = true;
         op->armed = true;
@@ -710,39 +605,43 @@ static NTSTATUS wsk_send_fail_locked(struct wsk_sock *s, struct wsk_op *op, PIRP
         free(op);
     }
     pthread_mutex_unlock(&s->lock);
-    return wsk_complete_sync(s->prov, &s->cq, irp, status, 0);
+    return wsk_complete_sync(s->prov, &s->cq, call, irp, status, 0);
 }
 
 /* The destination, the socket's send options and the caller's cmsgs, all
  * read during the call (WSK-SPEC 5.2).  RemoteAddress NULL: the fixed
  * REMOTE address, else the SENDTO address, else STATUS_INVALID_PARAMETER
  * (WSK-SPEC 5.5).  A broadcast destination without SO_BROADCAST ->
- * STATUS_ACCESS_DENIED (WSAEACCES, as Winsock's sendto). */
-static NTSTATUS wsk_send_args(struct wsk_sock *s, PSOCKADDR RemoteAddress, ULONG ctl_len,
-                              PCMSGHDR ctl, struct udp_send_args *a)
+ * STATUS_ACCESS_DENIED (WSAEACCES, as Winsock's sendto).  A failure sets
+ * *why (for the trace). */
+NTSTATUS wsk_send_args(struct wsk_sock *s, enum wsk_call call, PSOCKADDR RemoteAddress,
+                              ULONG ctl_len, PCMSGHDR ctl, struct udp_send_args *a,
+                              const char **why)
 {
     memset(a, 0, sizeof(*a));
     pthread_mutex_lock(&s->lock);
     struct wsk_opts o = s->o;
-    bool have = false;
+    const char *fixed = NULL;
     if (RemoteAddress == NULL && s->has_remote) {
         a->dst = s->remote;
         a->dport = s->rport;
-        have = true;
+        fixed = "SIO_WSK_SET_REMOTE_ADDRESS";
     } else if (RemoteAddress == NULL && s->has_sendto) {
         a->dst = s->sendto;
         a->dport = s->sport;
-        have = true;
+        fixed = "SIO_WSK_SET_SENDTO_ADDRESS";
     }
     pthread_mutex_unlock(&s->lock);
     if (RemoteAddress != NULL) {
         NTSTATUS st = wsk_sockaddr_get(s, RemoteAddress, &a->dst, &a->dport);
         if (!NT_SUCCESS(st))
-            return st;
-        have = true;
+            WSK_REFUSE(why,
+                       st == STATUS_INVALID_ADDRESS ? "link-local scope id not the stack's"
+                                                    : "RemoteAddress not of the socket's family",
+                       st);
+    } else if (fixed == NULL) {
+        WSK_REFUSE(why, "RemoteAddress NULL and no fixed address set", STATUS_INVALID_PARAMETER);
     }
-    if (!have)
-        return STATUS_INVALID_PARAMETER;
     /* AF_INET6: an IPv6 destination takes the IPPROTO_IPV6 options, an
      * IPv4-mapped one leaves as IPv4 with the IPPROTO_IP ones. */
     bool dst6 = a->dst.af == IPA_V6 && !wsk_ip_is_v4mapped(&a->dst);
@@ -752,17 +651,33 @@ static NTSTATUS wsk_send_args(struct wsk_sock *s, PSOCKADDR RemoteAddress, ULONG
     a->ifindex = dst6 ? o.v6unicast_if : o.unicast_if;
     struct wsk_pktsrc ps;
     memset(&ps, 0, sizeof(ps));
-    NTSTATUS status = wsk_send_cmsgs((const uint8_t *)ctl, ctl_len, a, &ps);
+    NTSTATUS status = wsk_send_cmsgs((const uint8_t *)ctl, ctl_len, a, &ps, why);
     if (!NT_SUCCESS(status))
         return status;
-    if (dst6 ? ps.has6 : ps.has4) {
+    bool pktinfo = dst6 ? ps.has6 : ps.has4;
+    if (pktinfo) {
         a->src = dst6 ? ps.src6 : ps.src4;
         a->ifindex = dst6 ? ps.if6 : ps.if4;
     }
     uint32_t v4 = a->dst.af == IPA_V4 ? a->dst.v4 : !dst6 ? wsk_be32(a->dst.v6 + 12) : 0;
     if (!o.broadcast && !dst6 && ipv4_is_broadcast(s->prov->st, v4))
-        return STATUS_ACCESS_DENIED;
+        WSK_REFUSE(why, "broadcast destination without SO_BROADCAST", STATUS_ACCESS_DENIED);
+    if (WSK_TRACING(s->prov) && (fixed != NULL || pktinfo))
+        wsk_trace_send_addr(s, call, a, fixed, pktinfo, dst6);
     return STATUS_SUCCESS;
+}
+
+/* Why a payload is refused before anything is sent. */
+const char *wsk_too_big_why(const struct wsk_sock *s)
+{
+    return s->family == AF_INET6 ? "more than 65527 bytes, the UDP maximum"
+                                 : "more than 65507 bytes, the UDP over IPv4 maximum";
+}
+const char *wsk_mdl_why(NTSTATUS status)
+{
+    return status == STATUS_INSUFFICIENT_RESOURCES
+               ? "no memory"
+               : "MDL chain shorter than Length, or Offset outside the first MDL";
 }
 
 NTSTATUS WSKAPI wsk_send_to(PWSK_SOCKET Socket, PWSK_BUF Buffer, ULONG Flags,
@@ -770,46 +685,59 @@ NTSTATUS WSKAPI wsk_send_to(PWSK_SOCKET Socket, PWSK_BUF Buffer, ULONG Flags,
                             PCMSGHDR ControlInfo, PIRP Irp)
 {
     struct wsk_sock *s = wsk_sock_of(Socket);
-    if (s == NULL || !wsk_irp_take(Irp))
+    if (s == NULL || !wsk_irp_accept(s->prov, Irp, WSK_CALL_SEND_TO))
         return STATUS_INVALID_PARAMETER;
     struct wsk_provider *prov = s->prov;
-    WSK_TRACE_IRP(prov, "issued", "WskSendTo", Irp, 0, 0);
     struct wskstack *st = prov->st;
 
     /* Everything the caller passed is read now (clients build the address
      * and the cmsgs on their stack and do not wait). */
     struct udp_send_args a;
     NTSTATUS status = STATUS_SUCCESS;
-    if (Buffer == NULL)
+    const char *why = "";
+    if (Buffer == NULL) {
         status = STATUS_INVALID_PARAMETER;
-    else
-        status = wsk_send_args(s, RemoteAddress, ControlInfoLength, ControlInfo, &a);
-    if (NT_SUCCESS(status) && Buffer->Length > wsk_max_payload(s))
+        why = "no buffer";
+    } else {
+        status = wsk_send_args(s, WSK_CALL_SEND_TO, RemoteAddress, ControlInfoLength, ControlInfo,
+                               &a, &why);
+    }
+    if (NT_SUCCESS(status) && Buffer->Length > wsk_max_payload(s)) {
         status = STATUS_INVALID_BUFFER_SIZE;
+        why = wsk_too_big_why(s);
+    }
     struct iovec iov_stack[WSK_IOV_STACK];
     struct iovec *iov = iov_stack;
     unsigned iovcnt = 0;
-    if (NT_SUCCESS(status))
+    if (NT_SUCCESS(status)) {
         status = wsk_mdl_gather(Buffer, &iov, &iovcnt);
+        if (!NT_SUCCESS(status))
+            why = wsk_mdl_why(status);
+    }
     struct wsk_op *op = NULL;
     if (NT_SUCCESS(status)) {
-        op = wsk_op_new(s, Irp);
-        if (op == NULL)
+        op = wsk_op_new(s, Irp, WSK_CALL_SEND_TO);
+        if (op == NULL) {
             status = STATUS_INSUFFICIENT_RESOURCES;
+            why = "no memory";
+        }
     }
 
     pthread_mutex_lock(&s->lock);
     if (NT_SUCCESS(status)) {
-        if (s->gone || stack_dev_gone(st))
+        if (s->gone || stack_dev_gone(st)) {
             status = STATUS_FILE_FORCED_CLOSED;
-        else if (!s->bound || s->closing)
+            why = "device gone";
+        } else if (!s->bound || s->closing) {
             status = STATUS_INVALID_DEVICE_STATE;
+            why = s->closing ? "socket closing" : "socket not bound";
+        }
     }
     if (!NT_SUCCESS(status)) {
         free(op);
         if (iov != iov_stack)
             free(iov);
-        return wsk_send_fail_locked(s, NULL, Irp, status);
+        return wsk_send_fail_locked(s, NULL, Irp, WSK_CALL_SEND_TO, status, why);
     }
     /* Take a place in the submission order before the stack sees it. */
     op->len = Buffer->Length;
@@ -831,7 +759,8 @@ NTSTATUS WSKAPI wsk_send_to(PWSK_SOCKET Socket, PWSK_BUF Buffer, ULONG Flags,
 
     pthread_mutex_lock(&s->lock);
     if (rc < 0)
-        return wsk_send_fail_locked(s, op, Irp, wsk_errno_status(rc));
+        return wsk_send_fail_locked(s, op, Irp, WSK_CALL_SEND_TO, wsk_errno_status(rc),
+                                    wsk_errno_why(rc));
     bool cancel_now = false;
     if (rc == UDP_SEND_DONE) {
         op->ready = true;
@@ -841,191 +770,17 @@ NTSTATUS WSKAPI wsk_send_to(PWSK_SOCKET Socket, PWSK_BUF Buffer, ULONG Flags,
         op->txq = true; /* waiting for ARP: done() reports, close may cancel */
         cancel_now = wsk_send_arm_cancel_locked(op);
     }
-    WSK_TRACE(prov, TD_TX, "send", "send accepted: %lu bytes, %s", (unsigned long)op->len, op->ready ? "handed to the device" : "waiting for the neighbour");
-    WSK_TRACE_IRP(prov, "pended", "WskSendTo", Irp, STATUS_PENDING, 0);
+    WSK_TRACE_F(prov, TD_TX, "send", (&(struct trace_fields){.call = "WskSendTo"}),
+                "send accepted: %lu bytes, %s", (unsigned long)op->len,
+                op->ready ? "handed to the device" : "waiting for the neighbour");
+    WSK_TRACE_IRP(prov, WSK_IRP_PENDED, WSK_CALL_SEND_TO, Irp, STATUS_PENDING, 0);
     IoMarkIrpPending(Irp); /* before the completion can be queued */
-    if (cancel_now)
+    if (cancel_now) {
+        WSK_TRACE_IRP(prov, WSK_IRP_CANCEL_EARLY, WSK_CALL_SEND_TO, Irp, 0, 0);
         wsk_send_cancel_txreqs_locked(s, op); /* not armed: not completed meanwhile */
+    }
     op->armed = true;
     wsk_send_flush_locked(s);
-    pthread_mutex_unlock(&s->lock);
-    return STATUS_PENDING;
-}
-
-/* ---- WskSendMessages ------------------------------------------------------------------- */
-/* All subs that will ever run have a result: the op's result is the first
- * failure in list order (WSK-SPEC 5.8 policy, wsk_impl.h).  s->lock held. */
-static void wsk_msend_settle_locked(struct wsk_sock *s, struct wsk_op *op)
-{
-    if (!op->submitted || op->sub_left > 0 || op->ready)
-        return;
-    NTSTATUS status = STATUS_SUCCESS;
-    ULONG_PTR bytes = 0;
-    for (unsigned i = 0; i < op->nsub; i++) {
-        struct wsk_sub *sb = &op->subs[i];
-        if (sb->status == STATUS_PENDING)
-            break; /* never sent: the list stopped before it */
-        if (!NT_SUCCESS(sb->status)) {
-            status = sb->status;
-            break;
-        }
-        bytes += sb->len;
-    }
-    op->ready = true;
-    op->cqe.status = status;
-    op->cqe.info = bytes;
-    wsk_send_flush_locked(s);
-}
-
-/* tx_req->done of one datagram of a WskSendMessages. */
-static void wsk_sub_done(struct tx_req *r, int err)
-{
-    struct wsk_sub *sb = CONTAINING_RECORD(r, struct wsk_sub, txr);
-    struct wsk_op *op = sb->op;
-    struct wsk_sock *s = op->sock;
-    pthread_mutex_lock(&s->lock);
-    sb->status = err == 0 ? STATUS_SUCCESS : wsk_errno_status(err);
-    sb->queued = false;
-    op->sub_left--;
-    wsk_msend_settle_locked(s, op);
-    pthread_mutex_unlock(&s->lock);
-}
-
-NTSTATUS WSKAPI wsk_send_messages(PWSK_SOCKET Socket, PWSK_BUF_LIST BufferList, ULONG Flags,
-                                  PSOCKADDR RemoteAddress, ULONG ControlInfoLength,
-                                  PCMSGHDR ControlInfo, PIRP Irp)
-{
-    struct wsk_sock *s = wsk_sock_of(Socket);
-    if (s == NULL || !wsk_irp_take(Irp))
-        return STATUS_INVALID_PARAMETER;
-    struct wsk_provider *prov = s->prov;
-    struct wskstack *st = prov->st;
-
-    /* Capture: destination, options, cmsgs, and every descriptor, now. */
-    struct udp_send_args a;
-    NTSTATUS status = BufferList == NULL
-                          ? STATUS_INVALID_PARAMETER
-                          : wsk_send_args(s, RemoteAddress, ControlInfoLength, ControlInfo, &a);
-    unsigned n = 0;
-    if (NT_SUCCESS(status)) {
-        for (PWSK_BUF_LIST l = BufferList; l != NULL; l = l->Next) {
-            if (l->Buffer.Length > wsk_max_payload(s))
-                status = STATUS_INVALID_BUFFER_SIZE; /* nothing is sent */
-            n++;
-        }
-    }
-    WSK_BUF *bufs = NULL;
-    struct wsk_op *op = NULL;
-    if (NT_SUCCESS(status)) {
-        bufs = malloc(sizeof(*bufs) * n);
-        op = calloc(1, sizeof(*op) + sizeof(struct wsk_sub) * n);
-        if (bufs == NULL || op == NULL)
-            status = STATUS_INSUFFICIENT_RESOURCES;
-    }
-    if (NT_SUCCESS(status)) {
-        unsigned i = 0;
-        for (PWSK_BUF_LIST l = BufferList; l != NULL; l = l->Next)
-            bufs[i++] = l->Buffer;
-        /* Every MDL chain must cover its Length before anything leaves. */
-        for (i = 0; i < n && NT_SUCCESS(status); i++) {
-            struct iovec iov_stack[WSK_IOV_STACK];
-            struct iovec *iov = iov_stack;
-            unsigned cnt = 0;
-            status = wsk_mdl_gather(&bufs[i], &iov, &cnt);
-            if (iov != iov_stack)
-                free(iov);
-        }
-    }
-    if (op != NULL) {
-        op->sock = s;
-        op->irp = Irp;
-        op->cqe.irp = Irp;
-        op->cqe.release = wsk_op_release;
-        op->nsub = n;
-        op->subs = (struct wsk_sub *)(op + 1);
-        for (unsigned i = 0; i < n; i++) {
-            op->subs[i].op = op;
-            op->subs[i].len = bufs[i].Length;
-            op->subs[i].status = STATUS_PENDING;
-            op->subs[i].txr.done = wsk_sub_done;
-        }
-    }
-
-    pthread_mutex_lock(&s->lock);
-    if (NT_SUCCESS(status)) {
-        if (s->gone || stack_dev_gone(st))
-            status = STATUS_FILE_FORCED_CLOSED;
-        else if (!s->bound || s->closing)
-            status = STATUS_INVALID_DEVICE_STATE;
-    }
-    if (!NT_SUCCESS(status)) {
-        free(op);
-        free(bufs);
-        return wsk_send_fail_locked(s, NULL, Irp, status);
-    }
-    if (s->sendq_tail)
-        s->sendq_tail->next = op;
-    else
-        s->sendq_head = op;
-    s->sendq_tail = op;
-    pthread_mutex_unlock(&s->lock);
-
-    /* In list order; stop at the first immediate failure. */
-    NTSTATUS first_err = STATUS_SUCCESS;
-    unsigned sent = 0;
-    for (unsigned i = 0; i < n; i++) {
-        struct wsk_sub *sb = &op->subs[i];
-        struct iovec iov_stack[WSK_IOV_STACK];
-        struct iovec *iov = iov_stack;
-        unsigned cnt = 0;
-        status = wsk_mdl_gather(&bufs[i], &iov, &cnt); /* checked above */
-        int rc = -EINVAL;
-        if (NT_SUCCESS(status)) {
-            pthread_mutex_lock(&s->lock);
-            op->sub_left++; /* done() may run before udp_send returns */
-            pthread_mutex_unlock(&s->lock);
-            a.iov = iov;
-            a.iovcnt = cnt;
-            a.len = bufs[i].Length;
-            a.req = &sb->txr;
-            rc = udp_send(st, &s->ep, &a);
-            pthread_mutex_lock(&s->lock);
-            if (rc == UDP_SEND_DONE) {
-                sb->status = STATUS_SUCCESS;
-                op->sub_left--;
-            } else if (rc < 0) {
-                sb->status = wsk_errno_status(rc);
-                op->sub_left--;
-            } else if (sb->status == STATUS_PENDING) {
-                sb->queued = true; /* done() reports, close may cancel */
-            }
-            pthread_mutex_unlock(&s->lock);
-        } else {
-            sb->status = status;
-        }
-        if (iov != iov_stack)
-            free(iov);
-        if (rc < 0) {
-            first_err = sb->status;
-            break;
-        }
-        sent++;
-    }
-    free(bufs);
-
-    pthread_mutex_lock(&s->lock);
-    if (sent == 0) {
-        /* The first datagram failed before anything left: an immediate
-         * failure, as WskSendTo reports it. */
-        op->submitted = true;
-        return wsk_send_fail_locked(s, op, Irp, first_err);
-    }
-    IoMarkIrpPending(Irp); /* before the completion can be queued */
-    op->submitted = true;
-    if (op->sub_left > 0 && wsk_send_arm_cancel_locked(op))
-        wsk_send_cancel_txreqs_locked(s, op); /* not armed: not completed meanwhile */
-    op->armed = true;
-    wsk_msend_settle_locked(s, op);
     pthread_mutex_unlock(&s->lock);
     return STATUS_PENDING;
 }
@@ -1037,7 +792,8 @@ void wsk_dgram_cancel_all(struct wsk_sock *s)
     pthread_mutex_lock(&s->lock);
     /* Receives: complete the ones we can take back; the others are being
      * cancelled right now and their routine dequeues them. */
-    wsk_recv_fail_all_locked(s, STATUS_CANCELLED);
+    unsigned nrecv = wsk_recv_fail_all_locked(s, STATUS_CANCELLED);
+    unsigned nsend = 0;
     while (s->recvq_head != NULL)
         pthread_cond_wait(&s->cv, &s->lock);
 
@@ -1067,7 +823,8 @@ void wsk_dgram_cancel_all(struct wsk_sock *s)
             break;
         op->hold++;
         pthread_mutex_unlock(&s->lock);
-        tx_req_cancel(st, r);
+        if (tx_req_cancel(st, r))
+            nsend++;
         pthread_mutex_lock(&s->lock);
         op->hold--;
         if (op->hold == 0 && op->completed) {
@@ -1081,6 +838,10 @@ void wsk_dgram_cancel_all(struct wsk_sock *s)
         pthread_cond_wait(&s->cv, &s->lock);
 
     struct wsk_dgram *d = s->dq_head;
+    WSK_TRACE_F(s->prov, TD_NONE, "close", (&(struct trace_fields){.call = "WskCloseSocket"}),
+                "close: %u pending receive(s) cancelled, %u datagram(s) waiting for the "
+                "neighbour cancelled, %u queued datagram(s) dropped",
+                nrecv, nsend, s->dq_count);
     s->dq_head = s->dq_tail = NULL;
     s->dq_count = 0;
     s->dq_bytes = 0;

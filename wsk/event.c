@@ -129,6 +129,28 @@ void wsk_event_kick_locked(struct wsk_sock *s)
     wsk_cq_push(s->prov, &s->cq, &s->ind_cqe);
 }
 
+/* The wsk line of one indication: the datagrams indicated, the client's
+ * answer and what the provider did with them (s->lock held, after the
+ * answer was applied). */
+static void wsk_ind_trace(struct wsk_sock *s, unsigned n, NTSTATUS r)
+{
+    const char *then = ", dropped"; /* any other status (WSK-SPEC 5.6) */
+    if (r == STATUS_SUCCESS)
+        then = "";
+    else if (r == STATUS_PENDING)
+        then = ", the client holds them until WskRelease";
+    else if (r == STATUS_DATA_NOT_ACCEPTED && s->closing)
+        then = ", dropped (socket closing)";
+    else if (r == STATUS_DATA_NOT_ACCEPTED && s->ev_static)
+        then = ", back to the receive queue; indicated again with the next arrival";
+    else if (r == STATUS_DATA_NOT_ACCEPTED)
+        then = ", back to the receive queue; event disabled until SO_WSK_EVENT_CALLBACK";
+    struct trace_fields f = {.call = "WskReceiveFromEvent", .status = wsk_status_str(r)};
+    trace_event(s->prov->st, TL_WSK, TD_RX, "indicate", &f,
+                "receive: %u datagram(s) indicated to WskReceiveFromEvent: %s%s", n, f.status,
+                then);
+}
+
 /* Work entry: indicate what is queued (completion thread, no lock). */
 static void wsk_ind_work(struct wsk_cqe *e)
 {
@@ -196,7 +218,9 @@ static void wsk_ind_work(struct wsk_cqe *e)
     /* The client may split the list, overwrite Next and release elements
      * from other threads before this returns; the provider reads nothing
      * of the list afterwards but its own held list (WSK-SPEC 5.6). */
-    WSK_TRACE(s->prov, TD_RX, "indicate", "receive: %u datagram(s) indicated to WskReceiveFromEvent", built);
+    if (lost > 0)
+        WSK_TRACE(s->prov, TD_RX, "drop",
+                  "receive: %u datagram(s) dropped: no memory for the indication element", lost);
     NTSTATUS r = built > 0 ? cb(s->context, flags, &first->di) : STATUS_SUCCESS;
 
     struct wsk_ind *mine = NULL, **tail = &mine;
@@ -246,6 +270,8 @@ static void wsk_ind_work(struct wsk_cqe *e)
         for (struct wsk_ind *i = mine; i != NULL; i = i->batch_next)
             s->stat_ev_dropped++; /* "not accepted": dropped (WSK-SPEC 5.6) */
     }
+    if (built > 0 && WSK_TRACING(s->prov))
+        wsk_ind_trace(s, built, r);
     wsk_event_kick_locked(s); /* more arrived meanwhile */
     pthread_mutex_unlock(&s->lock);
 
@@ -276,7 +302,14 @@ static void wsk_gone_work(struct wsk_cqe *e)
     }
     s->ev_inflight++;
     pthread_mutex_unlock(&s->lock);
-    cb(s->context, 0, NULL); /* the result has no meaning here */
+    NTSTATUS r = cb(s->context, 0, NULL); /* the result has no meaning here */
+    if (WSK_TRACING(s->prov)) {
+        struct trace_fields f = {.call = "WskReceiveFromEvent", .status = wsk_status_str(r)};
+        trace_event(s->prov->st, TL_WSK, TD_RX, "indicate", &f,
+                    "receive: device gone indicated to WskReceiveFromEvent (DataIndication "
+                    "NULL): %s",
+                    f.status);
+    }
     pthread_mutex_lock(&s->lock);
     s->ev_inflight--;
     pthread_mutex_unlock(&s->lock);
@@ -335,6 +368,41 @@ bool wsk_event_ctl_get(SIZE_T InputSize, const void *InputBuffer, ULONG *mask)
     return true;
 }
 
+/* The wsk line of SO_WSK_EVENT_CALLBACK: what became of the event. */
+static void wsk_event_ctl_trace(struct wsk_sock *s, NTSTATUS status, const char *what)
+{
+    struct trace_fields f = {.call = "WskControlSocket", .status = wsk_status_str(status)};
+    trace_event(s->prov->st, TL_WSK, TD_NONE, NT_SUCCESS(status) ? "event" : "refuse", &f,
+                "event WSK_EVENT_RECEIVE_FROM %s: %s", what, f.status);
+}
+
+/* May the event be enabled / disabled now?  s->lock held.  Not: the
+ * status and *why. */
+static NTSTATUS wsk_event_ctl_check_locked(struct wsk_sock *s, bool disable, const char **why)
+{
+    if (s->ev_static) {
+        *why = "not changed (enabled by WSK_SET_STATIC_EVENT_CALLBACKS)";
+        return STATUS_INVALID_PARAMETER;
+    }
+    if (s->closing) {
+        *why = "not changed (socket closing)";
+        return STATUS_INVALID_DEVICE_STATE;
+    }
+    if (s->gone || stack_dev_gone(s->prov->st)) {
+        *why = "not changed (device gone)";
+        return STATUS_FILE_FORCED_CLOSED;
+    }
+    if (!disable && !s->bound) {
+        *why = "not enabled (socket not bound)";
+        return STATUS_INVALID_DEVICE_STATE;
+    }
+    if (!disable && wsk_rx_event_fn(s) == NULL) {
+        *why = "not enabled (no WskReceiveFromEvent in the socket's client dispatch)";
+        return STATUS_INVALID_PARAMETER;
+    }
+    return STATUS_SUCCESS;
+}
+
 NTSTATUS wsk_event_control(struct wsk_sock *s, SIZE_T InputSize, PVOID InputBuffer, PIRP Irp)
 {
     ULONG mask;
@@ -345,34 +413,38 @@ NTSTATUS wsk_event_control(struct wsk_sock *s, SIZE_T InputSize, PVOID InputBuff
         return STATUS_INVALID_PARAMETER; /* the only datagram event */
 
     pthread_mutex_lock(&s->lock);
-    NTSTATUS status = STATUS_SUCCESS;
-    if (s->ev_static)
-        status = STATUS_INVALID_PARAMETER;
-    else if (s->closing)
-        status = STATUS_INVALID_DEVICE_STATE;
-    else if (s->gone || stack_dev_gone(s->prov->st))
-        status = STATUS_FILE_FORCED_CLOSED;
-    else if (!disable && !s->bound)
-        status = STATUS_INVALID_DEVICE_STATE;
-    else if (!disable && wsk_rx_event_fn(s) == NULL)
-        status = STATUS_INVALID_PARAMETER;
+    const char *why = "";
+    NTSTATUS status = wsk_event_ctl_check_locked(s, disable, &why);
     if (!NT_SUCCESS(status)) {
+        if (WSK_TRACING(s->prov))
+            wsk_event_ctl_trace(s, status, why);
         pthread_mutex_unlock(&s->lock);
         return status;
     }
     if (!disable) {
         s->ev_enabled = true;
         s->ev_wait_new = false;
+        WSK_TRACE_F(s->prov, TD_NONE, "event",
+                    (&(struct trace_fields){.call = "WskControlSocket",
+                                            .status = "STATUS_SUCCESS"}),
+                    "event WSK_EVENT_RECEIVE_FROM enabled, %u datagram(s) waiting: "
+                    "STATUS_SUCCESS",
+                    s->dq_count);
         wsk_event_kick_locked(s); /* queued datagrams first */
         pthread_mutex_unlock(&s->lock);
         return STATUS_SUCCESS;
     }
     s->ev_enabled = false;
     if (s->ev_inflight == 0) {
+        if (WSK_TRACING(s->prov))
+            wsk_event_ctl_trace(s, STATUS_SUCCESS, "disabled");
         pthread_mutex_unlock(&s->lock);
         return STATUS_SUCCESS;
     }
     if (Irp == NULL) {
+        if (WSK_TRACING(s->prov))
+            wsk_event_ctl_trace(s, STATUS_EVENT_PENDING,
+                                "disabled while a callback runs (no IRP to complete)");
         pthread_mutex_unlock(&s->lock);
         return STATUS_EVENT_PENDING;
     }
@@ -387,6 +459,11 @@ NTSTATUS wsk_event_control(struct wsk_sock *s, SIZE_T InputSize, PVOID InputBuff
     e->status = STATUS_SUCCESS;
     e->info = 0;
     e->release = wsk_event_cqe_free;
+    e->call = WSK_CALL_CONTROL_SOCKET;
+    if (WSK_TRACING(s->prov))
+        wsk_event_ctl_trace(s, STATUS_PENDING,
+                            "disabled while a callback runs; the IRP completes after it");
+    WSK_TRACE_IRP(s->prov, WSK_IRP_PENDED, WSK_CALL_CONTROL_SOCKET, Irp, STATUS_PENDING, 0);
     IoMarkIrpPending(Irp); /* before the completion can run */
     wsk_cq_push(s->prov, &s->cq, e);
     pthread_mutex_unlock(&s->lock);
@@ -433,6 +510,15 @@ NTSTATUS WSKAPI wsk_release_indications(PWSK_SOCKET Socket,
     }
     if (ok)
         wsk_event_kick_locked(s); /* below the held bound again */
+    WSK_TRACE_F(s->prov, TD_RX, ok ? "release" : "refuse",
+                (&(struct trace_fields){.call = "WskRelease",
+                                        .status = ok ? "STATUS_SUCCESS"
+                                                     : "STATUS_INVALID_PARAMETER"}),
+                ok ? "release: %u element(s) returned by the client, %u still held: %s"
+                   : "release refused: element %u of the list is not held by the client "
+                     "(released already, never indicated, or a cycle), %u held: %s",
+                ok ? k : k + 1, s->held_count,
+                ok ? "STATUS_SUCCESS" : "STATUS_INVALID_PARAMETER");
     pthread_mutex_unlock(&s->lock);
 
     while (freeq != NULL) {

@@ -426,22 +426,26 @@ static struct wsk_provider *wsk_client_prov(PWSK_CLIENT Client)
     return reg->prov;
 }
 
-/* Complete a client-level IRP with `status` (NULL IRP: just return it). */
-static NTSTATUS wsk_client_finish(PWSK_CLIENT Client, PIRP Irp, NTSTATUS status, ULONG_PTR info)
+/* A client-level call that is not implemented: an IRP is required and is
+ * completed with STATUS_NOT_SUPPORTED. */
+static NTSTATUS wsk_client_not_supported(PWSK_CLIENT Client, enum wsk_call call, PIRP Irp)
 {
-    if (Irp == NULL)
-        return status;
     struct wsk_provider *prov = wsk_client_prov(Client);
-    if (prov == NULL || !wsk_irp_take(Irp))
+    if (prov == NULL || !wsk_irp_accept(prov, Irp, call))
         return STATUS_INVALID_PARAMETER;
-    return wsk_complete_sync(prov, &prov->cq, Irp, status, info);
+    return wsk_complete_sync(prov, &prov->cq, call, Irp, STATUS_NOT_SUPPORTED, 0);
 }
 
 static NTSTATUS WSKAPI wsk_control_client(PWSK_CLIENT Client, ULONG ControlCode, SIZE_T InputSize,
                                           PVOID InputBuffer, SIZE_T OutputSize, PVOID OutputBuffer,
                                           SIZE_T *OutputSizeReturned, PIRP Irp)
 {
-    if (wsk_client_prov(Client) == NULL)
+    struct wsk_provider *prov = wsk_client_prov(Client);
+    if (prov == NULL)
+        return STATUS_INVALID_PARAMETER;
+    /* The IRP is optional (a NULL one: the result is only returned); a bad
+     * one is refused before anything is done. */
+    if (Irp != NULL && !wsk_irp_accept(prov, Irp, WSK_CALL_CONTROL_CLIENT))
         return STATUS_INVALID_PARAMETER;
     NTSTATUS status = STATUS_NOT_SUPPORTED;
     SIZE_T out = 0;
@@ -491,7 +495,10 @@ static NTSTATUS WSKAPI wsk_control_client(PWSK_CLIENT Client, ULONG ControlCode,
     }
     if (OutputSizeReturned != NULL)
         *OutputSizeReturned = out;
-    return wsk_client_finish(Client, Irp, status, NT_SUCCESS(status) ? out : 0);
+    if (Irp == NULL)
+        return status;
+    return wsk_complete_sync(prov, &prov->cq, WSK_CALL_CONTROL_CLIENT, Irp, status,
+                             NT_SUCCESS(status) ? out : 0);
 }
 
 static NTSTATUS WSKAPI wsk_socket_connect(PWSK_CLIENT Client, USHORT SocketType, ULONG Protocol,
@@ -501,9 +508,7 @@ static NTSTATUS WSKAPI wsk_socket_connect(PWSK_CLIENT Client, USHORT SocketType,
                                           PEPROCESS OwningProcess, PETHREAD OwningThread,
                                           PSECURITY_DESCRIPTOR SecurityDescriptor, PIRP Irp)
 {
-    if (Irp == NULL)
-        return STATUS_INVALID_PARAMETER;
-    return wsk_client_finish(Client, Irp, STATUS_NOT_SUPPORTED, 0);
+    return wsk_client_not_supported(Client, WSK_CALL_SOCKET_CONNECT, Irp);
 }
 
 static NTSTATUS WSKAPI wsk_get_address_info(PWSK_CLIENT Client, PUNICODE_STRING NodeName,
@@ -512,9 +517,7 @@ static NTSTATUS WSKAPI wsk_get_address_info(PWSK_CLIENT Client, PUNICODE_STRING 
                                             PADDRINFOEXW *Result, PEPROCESS OwningProcess,
                                             PETHREAD OwningThread, PIRP Irp)
 {
-    if (Irp == NULL)
-        return STATUS_INVALID_PARAMETER;
-    return wsk_client_finish(Client, Irp, STATUS_NOT_SUPPORTED, 0);
+    return wsk_client_not_supported(Client, WSK_CALL_GET_ADDRESS_INFO, Irp);
 }
 
 static VOID WSKAPI wsk_free_address_info(PWSK_CLIENT Client, PADDRINFOEXW AddrInfo)
@@ -527,9 +530,7 @@ static NTSTATUS WSKAPI wsk_get_name_info(PWSK_CLIENT Client, PSOCKADDR SockAddr,
                                          PUNICODE_STRING ServiceName, ULONG Flags,
                                          PEPROCESS OwningProcess, PETHREAD OwningThread, PIRP Irp)
 {
-    if (Irp == NULL)
-        return STATUS_INVALID_PARAMETER;
-    return wsk_client_finish(Client, Irp, STATUS_NOT_SUPPORTED, 0);
+    return wsk_client_not_supported(Client, WSK_CALL_GET_NAME_INFO, Irp);
 }
 
 const WSK_PROVIDER_DISPATCH wsk_provider_dispatch = {

@@ -168,21 +168,29 @@ void wsk_sockaddr_put(const struct wsk_sock *s, SOCKADDR *sa, const struct ip_ad
 static NTSTATUS WSKAPI wsk_bind(PWSK_SOCKET Socket, PSOCKADDR LocalAddress, ULONG Flags, PIRP Irp)
 {
     struct wsk_sock *s = wsk_sock_of(Socket);
-    if (s == NULL || !wsk_irp_take(Irp))
+    if (s == NULL || !wsk_irp_accept(s->prov, Irp, WSK_CALL_BIND))
         return STATUS_INVALID_PARAMETER;
 
     struct ip_addr addr;
-    uint16_t port;
+    uint16_t port = 0;
     NTSTATUS status = STATUS_SUCCESS;
+    const char *why = "";
     status = wsk_sockaddr_get(s, LocalAddress, &addr, &port);
-    if (!NT_SUCCESS(status))
-        return wsk_complete_sync(s->prov, &s->cq, Irp, status, 0);
+    if (!NT_SUCCESS(status)) {
+        if (WSK_TRACING(s->prov))
+            wsk_trace_bind(s, status, port, status == STATUS_INVALID_ADDRESS
+                                                ? "link-local scope id not the stack's"
+                                                : "no address of the socket's family");
+        return wsk_complete_sync(s->prov, &s->cq, WSK_CALL_BIND, Irp, status, 0);
+    }
 
     pthread_mutex_lock(&s->lock);
     if (s->gone || stack_dev_gone(s->prov->st)) {
         status = STATUS_FILE_FORCED_CLOSED;
+        why = "device gone";
     } else if (s->bound || s->closing) {
         status = STATUS_INVALID_DEVICE_STATE;
+        why = s->bound ? "already bound" : "socket closing";
     } else {
         /* sock->lock -> st->lock is the documented order; udp_bind calls
          * no endpoint callback. */
@@ -206,19 +214,22 @@ static NTSTATUS WSKAPI wsk_bind(PWSK_SOCKET Socket, PSOCKADDR LocalAddress, ULON
             s->lport = s->ep.lport; /* the ephemeral port, if 0 was asked */
         } else if (rc == -EINVAL) {
             status = STATUS_INVALID_DEVICE_STATE;
+            why = "the endpoint is bound already (EINVAL)";
         } else {
             status = wsk_errno_status(rc);
+            why = wsk_errno_why(rc);
         }
     }
     pthread_mutex_unlock(&s->lock);
-    WSK_TRACE(s->prov, TD_NONE, "bind", "bind %s: %s, port %u%s", NT_SUCCESS(status) ? "done" : "refused", wsk_status_str(status), (unsigned)(NT_SUCCESS(status) ? s->lport : port), NT_SUCCESS(status) && port == 0 ? " (ephemeral)" : "");
-    return wsk_complete_sync(s->prov, &s->cq, Irp, status, 0);
+    if (WSK_TRACING(s->prov))
+        wsk_trace_bind(s, status, port, why);
+    return wsk_complete_sync(s->prov, &s->cq, WSK_CALL_BIND, Irp, status, 0);
 }
 
 static NTSTATUS WSKAPI wsk_get_local_address(PWSK_SOCKET Socket, PSOCKADDR LocalAddress, PIRP Irp)
 {
     struct wsk_sock *s = wsk_sock_of(Socket);
-    if (s == NULL || !wsk_irp_take(Irp))
+    if (s == NULL || !wsk_irp_accept(s->prov, Irp, WSK_CALL_GET_LOCAL_ADDRESS))
         return STATUS_INVALID_PARAMETER;
     NTSTATUS status = STATUS_SUCCESS;
     pthread_mutex_lock(&s->lock);
@@ -229,7 +240,7 @@ static NTSTATUS WSKAPI wsk_get_local_address(PWSK_SOCKET Socket, PSOCKADDR Local
     else
         wsk_sockaddr_put(s, LocalAddress, &s->local, s->lport);
     pthread_mutex_unlock(&s->lock);
-    return wsk_complete_sync(s->prov, &s->cq, Irp, status, 0);
+    return wsk_complete_sync(s->prov, &s->cq, WSK_CALL_GET_LOCAL_ADDRESS, Irp, status, 0);
 }
 
 /* ---- WskControlSocket ----------------------------------------------------------------- */
@@ -428,6 +439,8 @@ static NTSTATUS wsk_set_fixed(struct wsk_sock *s, bool remote, SIZE_T InputSize,
         s->sport = port;
     }
     pthread_mutex_unlock(&s->lock);
+    if (NT_SUCCESS(status) && WSK_TRACING(s->prov))
+        wsk_trace_fixed(s, remote, clear, &a, port);
     return status;
 }
 
@@ -477,7 +490,8 @@ static NTSTATUS WSKAPI wsk_control_socket(PWSK_SOCKET Socket, WSK_CONTROL_SOCKET
     struct wsk_sock *s = wsk_sock_of(Socket);
     if (s == NULL)
         return STATUS_INVALID_PARAMETER;
-    if (Irp != NULL && !wsk_irp_take(Irp))
+    /* Without an IRP the result is returned inline: no irp lines. */
+    if (Irp != NULL && !wsk_irp_accept(s->prov, Irp, WSK_CALL_CONTROL_SOCKET))
         return STATUS_INVALID_PARAMETER;
     SIZE_T out = 0;
     NTSTATUS status = wsk_control(s, RequestType, ControlCode, Level, InputSize, InputBuffer,
@@ -486,7 +500,7 @@ static NTSTATUS WSKAPI wsk_control_socket(PWSK_SOCKET Socket, WSK_CONTROL_SOCKET
         *OutputSizeReturned = NT_SUCCESS(status) ? out : 0;
     if (Irp == NULL || status == STATUS_PENDING)
         return status; /* inline result, or the IRP was taken over */
-    return wsk_complete_sync(s->prov, &s->cq, Irp, status, out);
+    return wsk_complete_sync(s->prov, &s->cq, WSK_CALL_CONTROL_SOCKET, Irp, status, out);
 }
 
 /* ---- WskCloseSocket ------------------------------------------------------------------- */
@@ -519,7 +533,7 @@ static void wsk_sock_unlink(struct wsk_sock *s)
 static NTSTATUS WSKAPI wsk_close_socket(PWSK_SOCKET Socket, PIRP Irp)
 {
     struct wsk_sock *s = wsk_sock_of(Socket);
-    if (s == NULL || !wsk_irp_take(Irp))
+    if (s == NULL || !wsk_irp_accept(s->prov, Irp, WSK_CALL_CLOSE_SOCKET))
         return STATUS_INVALID_PARAMETER;
 
     pthread_mutex_lock(&s->lock);
@@ -542,6 +556,7 @@ static NTSTATUS WSKAPI wsk_close_socket(PWSK_SOCKET Socket, PIRP Irp)
     e->info = 0;
     e->release = wsk_sock_free;
     e->last = true;
+    e->call = WSK_CALL_CLOSE_SOCKET;
     return wsk_complete_sync_e(s->prov, &s->cq, e);
 }
 
@@ -602,18 +617,19 @@ NTSTATUS WSKAPI wsk_socket(PWSK_CLIENT Client, ADDRESS_FAMILY AddressFamily, USH
     struct wsk_reg *reg = (struct wsk_reg *)Client;
     if (reg == NULL || reg->magic != WSK_REG_MAGIC || reg->prov == NULL)
         return STATUS_INVALID_PARAMETER; /* no provider: nothing can complete */
-    if (!wsk_irp_take(Irp))
-        return STATUS_INVALID_PARAMETER;
     struct wsk_provider *prov = reg->prov;
+    if (!wsk_irp_accept(prov, Irp, WSK_CALL_SOCKET))
+        return STATUS_INVALID_PARAMETER;
 
     enum wsk_sock_kind kind;
     NTSTATUS status = wsk_socket_check(AddressFamily, SocketType, Protocol, Flags, &kind);
     if (!NT_SUCCESS(status))
-        return wsk_complete_sync(prov, &prov->cq, Irp, status, 0);
+        return wsk_complete_sync(prov, &prov->cq, WSK_CALL_SOCKET, Irp, status, 0);
 
     struct wsk_sock *s = calloc(1, sizeof(*s));
     if (s == NULL)
-        return wsk_complete_sync(prov, &prov->cq, Irp, STATUS_INSUFFICIENT_RESOURCES, 0);
+        return wsk_complete_sync(prov, &prov->cq, WSK_CALL_SOCKET, Irp,
+                                 STATUS_INSUFFICIENT_RESOURCES, 0);
     s->wsk.Dispatch = kind == WSK_SOCK_DGRAM ? (const VOID *)&wsk_dgram_dispatch
                                              : (const VOID *)&wsk_basic_dispatch;
     s->kind = kind;
@@ -635,7 +651,8 @@ NTSTATUS WSKAPI wsk_socket(PWSK_CLIENT Client, ADDRESS_FAMILY AddressFamily, USH
     /* Read under socks_lock: either the gone walk sees us, or we see gone. */
     s->gone = atomic_load(&prov->gone);
     pthread_mutex_unlock(&prov->socks_lock);
-    return wsk_complete_sync(prov, &s->cq, Irp, STATUS_SUCCESS, (ULONG_PTR)&s->wsk);
+    return wsk_complete_sync(prov, &s->cq, WSK_CALL_SOCKET, Irp, STATUS_SUCCESS,
+                             (ULONG_PTR)&s->wsk);
 }
 
 /* ---- the device disappeared ---------------------------------------------------------------- */

@@ -7,10 +7,15 @@
  *               process-default stack, provider instances, WskControlClient
  *   socket.c    WskSocket, dispatch tables, WskBind, WskGetLocalAddress,
  *               WskControlSocket, WskCloseSocket, the device-gone hook
- *   dgram.c     WskSendTo, WskReceiveFrom, WskSendMessages, cmsg walking,
- *               MDL gather/scatter, the UDP endpoint callback
+ *   dgram.c     WskSendTo, WskReceiveFrom, MDL gather/scatter, the UDP
+ *               endpoint callback, close of the datagram path
+ *   sendmsgs.c  WskSendMessages
+ *   cmsg.c      receive and send control messages
+ *   event.c     WskReceiveFromEvent: enable/disable, indications, WskRelease
  *   compl.c     completion threads, per-socket completion queues, the
  *               synchronous hand-off
+ *   trace.c     the irp and wsk trace layers: call and status names, the
+ *               irp lines, address and errno texts for the wsk lines
  *   status.c    errno -> NTSTATUS
  *
  * ===========================================================================
@@ -23,7 +28,7 @@
  *   So the completion routines of one socket never run concurrently and run
  *   in the order the completions were queued.  IofCompleteRequest is called
  *   only on completion threads (one documented exception: when even the
- *   small completion record cannot be allocated, see wsk_complete_now()).
+ *   small completion record cannot be allocated, see wsk_complete_sync()).
  *   Client-level IRPs (WskSocket failures, WskControlClient) use the
  *   provider's own queue (prov->cq).
  *
@@ -232,6 +237,27 @@ struct wsk_provider;
 struct wsk_sock;
 struct wsk_reg;
 
+/* The WSK call an IRP belongs to, kept with the IRP's provider-side state
+ * (struct wsk_cqe.call) so that its completion line can name it.  A byte
+ * stored with the other fields of the entry: nothing extra when tracing is
+ * off.  Names: wsk_call_name() (trace.c). */
+enum wsk_call {
+    WSK_CALL_NONE = 0,
+    WSK_CALL_SOCKET,             /* WskSocket */
+    WSK_CALL_SOCKET_CONNECT,     /* WskSocketConnect */
+    WSK_CALL_CONTROL_CLIENT,     /* WskControlClient */
+    WSK_CALL_GET_ADDRESS_INFO,   /* WskGetAddressInfo */
+    WSK_CALL_GET_NAME_INFO,      /* WskGetNameInfo */
+    WSK_CALL_BIND,               /* WskBind */
+    WSK_CALL_SEND_TO,            /* WskSendTo */
+    WSK_CALL_SEND_MESSAGES,      /* WskSendMessages */
+    WSK_CALL_RECEIVE_FROM,       /* WskReceiveFrom */
+    WSK_CALL_CONTROL_SOCKET,     /* WskControlSocket */
+    WSK_CALL_GET_LOCAL_ADDRESS,  /* WskGetLocalAddress */
+    WSK_CALL_CLOSE_SOCKET,       /* WskCloseSocket */
+    WSK_CALL__COUNT
+};
+
 /* ---- completion queues (compl.c) ------------------------------------------ */
 /* One completion to deliver: set IoStatus, IofCompleteRequest, then the
  * hooks.  Embedded in the operation it completes (or on the stack of a caller
@@ -258,6 +284,7 @@ struct wsk_cqe {
     /* The last entry this queue will ever see (the close IRP): release()
      * frees the queue itself, the completion thread must not touch it. */
     bool last;
+    uint8_t call;              /* enum wsk_call of irp (its completed line) */
 };
 
 struct wsk_cq {
@@ -295,39 +322,77 @@ void wsk_cq_push(struct wsk_provider *prov, struct wsk_cq *q, struct wsk_cqe *e)
 /* Same, caller holds prov->lock. */
 void wsk_cq_push_locked(struct wsk_provider *prov, struct wsk_cq *q, struct wsk_cqe *e);
 
-/* ---- the irp and wsk trace layers (issue 6, stack/trace.h) -----------------
- * One line per IRP event under TL_IRP, one per socket-level decision under
- * TL_WSK.  Off: one load and one branch (TRACE_ON), nothing is evaluated.
- *   irp - issued <Call> irp=<p>
- *   irp - pended <Call> irp=<p> STATUS_PENDING
- *   irp - completed irp=<p> <STATUS_NAME or 0x...> info=<n>            */
-#define WSK_TRACE_IRP(prov, event, call, irp, status, info)                                 \
+/* ---- the irp and wsk trace layers (issue 6, stack/trace.h; trace.c) --------
+ * TL_IRP: one line per IRP event, every IRP-taking call (README "Tracing"):
+ *   issued <Call> irp=<p>                        the call was entered
+ *   pended <Call> irp=<p> STATUS_PENDING         returned STATUS_PENDING
+ *   completed <Call> irp=<p> <STATUS> info=<n>   just before IoCompleteRequest
+ *   cancel <Call> irp=<p>                        its cancel routine runs
+ *   refused <Call> irp=<p> STATUS_INVALID_PARAMETER (<why>, not completed)
+ * JSON: "event" as the first word, "irp", "call", "status" (not on issued /
+ * cancel).  TL_WSK: one line per socket-level decision (WSK_TRACE_F adds
+ * trace_fields: "call", "status", "counter", "src", "dst").
+ * Off: one load and one unlikely branch (TRACE_ON); no argument is
+ * evaluated, nothing is formatted.  Every call site goes through these. */
+enum wsk_irp_ev {
+    WSK_IRP_ISSUED, WSK_IRP_PENDED, WSK_IRP_COMPLETED, WSK_IRP_CANCEL,
+    WSK_IRP_CANCEL_EARLY,      /* Irp->Cancel already set when the routine was armed */
+    WSK_IRP_REFUSED
+};
+#define WSK_TRACE_IRP(prov, ev, call, irp, status, info)                                    \
     do {                                                                                  \
         if (TRACE_ON((prov)->trace_mask, TRACE_IRP))                                      \
-            wsk_trace_irp((prov), (event), (call), (irp), (status), (info));              \
+            wsk_trace_irp((prov), (ev), (call), (irp), (status), (info));                 \
     } while (0)
 #define WSK_TRACE(prov, dir, event, ...)                                                    \
     do {                                                                                  \
         if (TRACE_ON((prov)->trace_mask, TRACE_WSK))                                      \
             trace_event((prov)->st, TL_WSK, (dir), (event), NULL, __VA_ARGS__);           \
     } while (0)
-/* The irp line of one event (call NULL: none printed). */
-void wsk_trace_irp(struct wsk_provider *prov, const char *event, const char *call, PIRP irp,
+#define WSK_TRACE_F(prov, dir, event, fields, ...)                                          \
+    do {                                                                                  \
+        if (TRACE_ON((prov)->trace_mask, TRACE_WSK))                                      \
+            trace_event((prov)->st, TL_WSK, (dir), (event), (fields), __VA_ARGS__);       \
+    } while (0)
+/* True when the wsk layer is traced (to guard a block that prepares fields). */
+#define WSK_TRACING(prov) TRACE_ON((prov)->trace_mask, TRACE_WSK)
+/* The irp line of one event (behind WSK_TRACE_IRP only). */
+void wsk_trace_irp(struct wsk_provider *prov, enum wsk_irp_ev ev, enum wsk_call call, PIRP irp,
                    NTSTATUS status, ULONG_PTR info);
-/* "STATUS_SUCCESS" ... or NULL for a code without a name here. */
-const char *wsk_status_name(NTSTATUS status);
-/* The name, else "0x%08x" (a thread-local buffer, valid until the next call). */
+/* "WskSendTo" ...; "-" for WSK_CALL_NONE. */
+const char *wsk_call_name(enum wsk_call call);
+/* "STATUS_SUCCESS" ..., else "0x%08x" (thread-local, valid until the next call). */
 const char *wsk_status_str(NTSTATUS status);
+/* Why the stack refused a -errno: "no route to the destination (ENETUNREACH)" ... */
+const char *wsk_errno_why(int err);
+/* "192.0.2.10:7000" / "[2001:db8::1]:7000" into buf (returns buf). */
+const char *wsk_ep_str(const struct ip_addr *a, uint16_t port, char *buf, size_t len);
+/* wsk lines of socket.c and of the datagram path (behind WSK_TRACING). */
+void wsk_trace_bind(struct wsk_sock *s, NTSTATUS status, uint16_t port, const char *why);
+void wsk_trace_fixed(struct wsk_sock *s, bool remote, bool clear, const struct ip_addr *a,
+                     uint16_t port);
+void wsk_trace_send_refused(struct wsk_sock *s, enum wsk_call call, NTSTATUS status,
+                            const char *why);
+void wsk_trace_send_addr(struct wsk_sock *s, enum wsk_call call, const struct udp_send_args *a,
+                         const char *fixed, bool pktinfo, bool dst6);
+void wsk_trace_rx_drop(struct wsk_sock *s, const struct pkt *p, const struct udp_rx_info *info,
+                       const char *counter, const char *why);
+void wsk_trace_rx_filtered(struct wsk_sock *s, const struct pkt *p,
+                           const struct udp_rx_info *info);
+void wsk_trace_rx_full(struct wsk_sock *s, const struct pkt *p, const struct udp_rx_info *info);
 
 /* Take the IRP's stack location like a lower driver.  false: no location
  * left (the call then fails with STATUS_INVALID_PARAMETER, no completion). */
 bool wsk_irp_take(PIRP irp);
+/* Entry of an IRP-taking call: traces "issued", then wsk_irp_take; false
+ * (traced "refused"): return STATUS_INVALID_PARAMETER, nothing completed. */
+bool wsk_irp_accept(struct wsk_provider *prov, PIRP irp, enum wsk_call call);
 /* Finish a call whose result is already known: the IRP is completed on q
  * with (status, info) and the call returns `status` after its routine ran -
  * or, on a completion thread of prov, IoMarkIrpPending + STATUS_PENDING.
  * The IRP's stack location must have been taken. */
-NTSTATUS wsk_complete_sync(struct wsk_provider *prov, struct wsk_cq *q, PIRP irp,
-                           NTSTATUS status, ULONG_PTR info);
+NTSTATUS wsk_complete_sync(struct wsk_provider *prov, struct wsk_cq *q, enum wsk_call call,
+                           PIRP irp, NTSTATUS status, ULONG_PTR info);
 /* Same, with caller-provided entry hooks (close: release frees the socket). */
 NTSTATUS wsk_complete_sync_e(struct wsk_provider *prov, struct wsk_cq *q, struct wsk_cqe *e);
 
@@ -509,6 +574,37 @@ NTSTATUS WSKAPI wsk_send_messages(PWSK_SOCKET Socket, PWSK_BUF_LIST BufferList, 
 NTSTATUS WSKAPI wsk_receive_from(PWSK_SOCKET Socket, PWSK_BUF Buffer, ULONG Flags,
                                  PSOCKADDR RemoteAddress, PULONG ControlLength,
                                  PCMSGHDR ControlInfo, PULONG ControlFlags, PIRP Irp);
+/* Send internals shared with sendmsgs.c (s->lock as each name says;
+ * *_locked: held, wsk_send_fail_locked releases it). */
+#define WSK_IOV_STACK 16       /* iovec entries on the stack (wsk_mdl_gather) */
+struct iovec;
+NTSTATUS wsk_mdl_gather(const WSK_BUF *b, struct iovec **iov, unsigned *cnt);
+size_t wsk_max_payload(const struct wsk_sock *s);
+NTSTATUS wsk_send_args(struct wsk_sock *s, enum wsk_call call, PSOCKADDR RemoteAddress,
+                       ULONG ctl_len, PCMSGHDR ctl, struct udp_send_args *a, const char **why);
+NTSTATUS wsk_send_fail_locked(struct wsk_sock *s, struct wsk_op *op, PIRP irp,
+                              enum wsk_call call, NTSTATUS status, const char *why);
+void wsk_send_flush_locked(struct wsk_sock *s);
+bool wsk_send_arm_cancel_locked(struct wsk_op *op);
+void wsk_send_cancel_txreqs_locked(struct wsk_sock *s, struct wsk_op *op);
+const char *wsk_too_big_why(const struct wsk_sock *s); /* trace texts */
+const char *wsk_mdl_why(NTSTATUS status);
+/* A refusal with its reason for the wsk trace (stored only on failure). */
+#define WSK_REFUSE(whyp, text, status)                                                       \
+    do {                                                                                   \
+        *(whyp) = (text);                                                                  \
+        return (status);                                                                   \
+    } while (0)
+/* cmsg.c: the send cmsgs.  The source the caller chose (IN_PKTINFO /
+ * IN6_PKTINFO; a dual-stack socket applies IN_PKTINFO to IPv4 / mapped
+ * destinations, IN6_PKTINFO to the others), IP_TOS / IP_ECN into a->tos. */
+struct wsk_pktsrc {
+    bool has4, has6;
+    struct ip_addr src4, src6;
+    uint32_t if4, if6;
+};
+NTSTATUS wsk_send_cmsgs(const uint8_t *ctl, ULONG len, struct udp_send_args *a,
+                        struct wsk_pktsrc *ps, const char **why);
 /* Close helpers (sock->lock NOT held). */
 void wsk_dgram_cancel_all(struct wsk_sock *s);
 /* Device gone: fail pending receives (sock->lock held). */
