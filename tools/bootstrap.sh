@@ -31,10 +31,12 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 #                                        test's own network namespace (SLAAC, RFC 4862)
 #   tshark                               test_lab_pcap reads the stack's pcap= capture
 #                                        and checks every IPv4/UDP/ICMP/ICMPv6 checksum
+#   groff-base                           man_pages (man/check.sh) formats every manual
+#                                        page with groff -man -ww
 #   ca-certificates is not needed: nothing is downloaded besides packages.
 packages=(cmake pkg-config make gcc libc6-dev clang libnl-3-dev libnl-route-3-dev
           libcmocka-dev libpcap-dev libclang-rt-14-dev iproute2 iputils-ping util-linux
-          radvd tshark socat)
+          radvd tshark socat groff-base)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -158,7 +158,7 @@ static int64_t cnt(struct lab *lab, const char *name)
 static void usage(FILE *f)
 {
     fputs("usage: wsk-lab [--trace[=LAYERS]] [--pcap FILE] [--keep] [--json] [--counters]\n"
-          "               [--help]\n"
+          "       wsk-lab -h | --help\n"
           "\n"
           "Run the wskstack lab demo (as root).  wsk-lab makes a private network\n"
           "namespace (it disappears with the process), sets\n"
@@ -192,17 +192,23 @@ static void usage(FILE *f)
           "                    ipv4,ipv6,frag,icmp,icmpv6,udp,wsk,irp) to WSKSTACK_CONFIG:\n"
           "                    the stack explains each decision on stderr\n"
           "  --pcap FILE       add pcap=FILE: every frame sent and received, in pcap\n"
+          "                    (- = stdout, not with --json)\n"
           "  --keep            after the steps, stay up until SIGINT/SIGTERM and print\n"
           "                    how to enter the namespace (nsenter --net=/proc/PID/ns/net)\n"
           "  --json            a JSON summary on stdout: {\"steps\":[{\"n\":1,\"name\":..,\n"
           "                    \"ok\":..,\"detail\":..},..],\"ok\":..,\"counters\":{..}};\n"
           "                    the human lines then go to stderr\n"
           "  --counters        print the stack's counters (nstat -j style JSON) at the end\n"
-          "  --help            this text\n"
+          "  -h, --help        this text\n"
           "\n"
-          "Exit status: 0 every step passed, 1 a step failed, 2 setup failed,\n"
-          "130 interrupted (Ctrl-C ends cleanly; with --keep, SIGINT/SIGTERM after the\n"
-          "steps is the normal end and the status is that of the steps).\n",
+          "Exit status:\n"
+          "  0    every step passed\n"
+          "  1    a step failed (or the WSK completion contract was broken)\n"
+          "  2    setup failed (bad option, not root, no TAP, WSK setup)\n"
+          "  130  interrupted by SIGINT/SIGTERM during the steps (it ends cleanly);\n"
+          "       with --keep, SIGINT/SIGTERM after the steps is the normal end and\n"
+          "       the status is that of the steps\n"
+          "A second SIGINT/SIGTERM exits at once with 128 + the signal number.\n",
           f);
 }
 

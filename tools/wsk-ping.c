@@ -40,21 +40,6 @@
 
 #define WP_READY_WAIT_MS 10000u
 
-static volatile sig_atomic_t g_stop, g_usr1;
-
-static void on_stop(int sig)
-{
-    if (g_stop)
-        _exit(128 + sig);
-    g_stop = sig;
-}
-
-static void on_usr1(int sig)
-{
-    (void)sig;
-    g_usr1 = 1;
-}
-
 static void usage(FILE *f)
 {
     fputs("usage: wsk-ping [options] HOST\n"
@@ -231,8 +216,8 @@ static void print_stats(struct wp *p, uint64_t start_ns, uint64_t end_ns)
 
 static void poll_usr1(struct wp *p)
 {
-    if (g_usr1) {
-        g_usr1 = 0;
+    if (wt_usr1) {
+        wt_usr1 = 0;
         wskstack_counters_json(p->st, stderr);
         fflush(stderr);
     }
@@ -281,7 +266,7 @@ static void drain(struct wp *p, uint64_t deadline_ns, bool until_all)
 {
     for (;;) {
         poll_usr1(p);
-        if (g_stop)
+        if (wt_stop)
             return;
         if (until_all && p->nrx + p->nerr >= p->ntx)
             return;
@@ -395,14 +380,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "wsk-ping: WSKSTACK_CONFIG=\"%s\", stack on %s\n", text,
                 wskstack_ifname(p.st));
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_stop;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sa.sa_handler = on_usr1;
-    sigaction(SIGUSR1, &sa, NULL);
+    wt_signals();
 
     int exit_code = WT_EXIT_USAGE;
     p.sent_ns = calloc(65536, sizeof *p.sent_ns);
@@ -432,7 +410,7 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     uint64_t start = wskstack_now_ns(p.st), last_sent = start;
-    for (unsigned long i = 0; (p.count == 0 || i < p.count) && !g_stop; i++) {
+    for (unsigned long i = 0; (p.count == 0 || i < p.count) && !wt_stop; i++) {
         uint16_t seq = (uint16_t)(i + 1);
         uint64_t t;
         p.seen[seq] = 0;
@@ -455,7 +433,7 @@ int main(int argc, char **argv)
     }
     /* After the last request: until every request is answered (reply or
      * error) or -W has passed. */
-    if (!g_stop)
+    if (!wt_stop)
         drain(&p, last_sent + p.wait_ms * 1000000ull, true);
     print_stats(&p, start, wskstack_now_ns(p.st));
     exit_code = p.nrx > 0 ? WT_EXIT_OK : WT_EXIT_FAIL;

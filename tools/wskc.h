@@ -12,11 +12,15 @@
  *
  * where Complete() sets the event and returns STATUS_MORE_PROCESSING_REQUIRED
  * (the IRP belongs to us again: we read IoStatus and free it).  Used by
- * wsk-lab and by the lab tests.  Header-only (static inline), includes only
+ * wsk-lab, wskcat and the lab tests.  Header-only (static inline), includes only
  * the Windows headers: a source using it must not include <sys/socket.h>.
  *
  * Every wait is bounded.  A receive that times out is cancelled with
- * IoCancelIrp and completes with STATUS_CANCELLED (WSK-SPEC 5.10).  A call
+ * IoCancelIrp and completes with STATUS_CANCELLED (WSK-SPEC 5.10); a
+ * request that does not complete even then is "leaked": its IRP, buffer
+ * and address stay with the provider and are never freed or reused.  A
+ * receive can also stay pending across several bounded waits
+ * (wskc_recv_start / _wait / _cancel), as wskcat's receive loop does.  A call
  * that returned something other than STATUS_PENDING must already have run
  * its completion routine (WSK-SPEC 5.1); wskc checks that, and records a
  * violation in wskc_contract_errors instead of hanging.
@@ -71,54 +75,71 @@ static inline PIRP wskc_begin(struct wskc_op *op)
     return op->irp;
 }
 
-/* Wait for the completion of a call that returned `returned`, at most
- * timeout_ms when it pended (then cancel it and wait for the cancellation).
- * Frees the IRP and returns the final status. */
-static inline NTSTATUS wskc_end(struct wskc_op *op, NTSTATUS returned, uint32_t timeout_ms)
+/* Wait at most timeout_ms (0: just look) for the completion routine of
+ * op.  true if it has run.  Nothing is cancelled: a caller that keeps a
+ * request pending (wskcat's receive loop) waits again later. */
+static inline bool wskc_wait(struct wskc_op *op, uint32_t timeout_ms)
 {
-    op->returned = returned;
     LARGE_INTEGER t;
-    if (returned == STATUS_PENDING) {
-        t.QuadPart = -(LONGLONG)timeout_ms * 10000;
-        if (KeWaitForSingleObject(&op->event, Executive, KernelMode, FALSE, &t) == STATUS_TIMEOUT) {
-            IoCancelIrp(op->irp);
-            /* A cancelled request must complete; give it 5 s. */
-            t.QuadPart = -5000LL * 10000;
-            if (KeWaitForSingleObject(&op->event, Executive, KernelMode, FALSE, &t) ==
-                STATUS_TIMEOUT) {
-                wskc_contract_errors++;
-                op->leaked = true; /* it may still complete: never free it */
-                op->status = STATUS_IO_TIMEOUT;
-                return op->status;
-            }
-        }
-    } else {
-        /* WSK-SPEC 5.1: "the IRP has already been completed". */
-        t.QuadPart = 0;
-        if (KeWaitForSingleObject(&op->event, Executive, KernelMode, FALSE, &t) == STATUS_TIMEOUT) {
-            wskc_contract_errors++;
-            fprintf(stderr, "wskc: call returned 0x%08x but its IRP was not completed\n",
-                    (unsigned)returned);
-            t.QuadPart = -5000LL * 10000;
-            if (KeWaitForSingleObject(&op->event, Executive, KernelMode, FALSE, &t) ==
-                STATUS_TIMEOUT) {
-                op->leaked = true;
-                op->status = returned;
-                return op->status;
-            }
-        }
-    }
+    t.QuadPart = -(LONGLONG)timeout_ms * 10000;
+    return KeWaitForSingleObject(&op->event, Executive, KernelMode, FALSE, &t) != STATUS_TIMEOUT;
+}
+
+/* Cancel a pending request and wait for it to complete (WSK-SPEC 5.10: a
+ * cancelled request must complete; it gets 5 s).  true once it has; false
+ * if it never did: then op->leaked is set, op->status is STATUS_IO_TIMEOUT,
+ * and the IRP and everything the call was given (buffer, MDL, address)
+ * still belong to the provider - never free or reuse them. */
+static inline bool wskc_cancel(struct wskc_op *op)
+{
+    IoCancelIrp(op->irp);
+    if (wskc_wait(op, 5000))
+        return true;
+    wskc_contract_errors++;
+    op->leaked = true;
+    op->status = STATUS_IO_TIMEOUT;
+    return false;
+}
+
+/* After the completion routine has run: take IoStatus, check it against
+ * what the call returned, free the IRP.  Returns the final status. */
+static inline NTSTATUS wskc_finish(struct wskc_op *op)
+{
     op->elapsed_ms = (KeQueryInterruptTime() - (ULONGLONG)op->t0.QuadPart) / 10000;
     op->status = op->irp->IoStatus.Status;
     op->info = op->irp->IoStatus.Information;
-    if (returned != STATUS_PENDING && returned != op->status) {
+    if (op->returned != STATUS_PENDING && op->returned != op->status) {
         wskc_contract_errors++;
         fprintf(stderr, "wskc: call returned 0x%08x, IoStatus.Status 0x%08x\n",
-                (unsigned)returned, (unsigned)op->status);
+                (unsigned)op->returned, (unsigned)op->status);
     }
     IoFreeIrp(op->irp);
     op->irp = NULL;
     return op->status;
+}
+
+/* Wait for the completion of a call that returned `returned`, at most
+ * timeout_ms when it pended (then cancel it and wait for the cancellation).
+ * Frees the IRP and returns the final status (STATUS_IO_TIMEOUT with
+ * op->leaked set if the request never completed). */
+static inline NTSTATUS wskc_end(struct wskc_op *op, NTSTATUS returned, uint32_t timeout_ms)
+{
+    op->returned = returned;
+    if (returned == STATUS_PENDING) {
+        if (!wskc_wait(op, timeout_ms) && !wskc_cancel(op))
+            return op->status;
+    } else if (!wskc_wait(op, 0)) {
+        /* WSK-SPEC 5.1: "the IRP has already been completed". */
+        wskc_contract_errors++;
+        fprintf(stderr, "wskc: call returned 0x%08x but its IRP was not completed\n",
+                (unsigned)returned);
+        if (!wskc_wait(op, 5000)) {
+            op->leaked = true;
+            op->status = returned;
+            return op->status;
+        }
+    }
+    return wskc_finish(op);
 }
 
 /* ---- addresses ---------------------------------------------------------- */
@@ -194,144 +215,10 @@ static inline const char *wskc_status_str(NTSTATUS s, char buf[WSKC_STATUS_STRLE
     return buf;
 }
 
-/* ---- a datagram socket ---------------------------------------------------- */
+/* ---- a datagram socket (either family) -------------------------------------- */
 static inline const WSK_PROVIDER_DATAGRAM_DISPATCH *wskc_dgram(PWSK_SOCKET s)
 {
     return (const WSK_PROVIDER_DATAGRAM_DISPATCH *)s->Dispatch;
-}
-
-/* WskSocket(AF_INET, SOCK_DGRAM, IPPROTO_UDP, WSK_FLAG_DATAGRAM_SOCKET). */
-static inline NTSTATUS wskc_socket(const WSK_PROVIDER_NPI *npi, PWSK_SOCKET *out)
-{
-    struct wskc_op op;
-    *out = NULL;
-    if (wskc_begin(&op) == NULL)
-        return STATUS_INSUFFICIENT_RESOURCES;
-    NTSTATUS s = npi->Dispatch->WskSocket(npi->Client, AF_INET, SOCK_DGRAM, IPPROTO_UDP,
-                                          WSK_FLAG_DATAGRAM_SOCKET, NULL, NULL, NULL, NULL,
-                                          NULL, op.irp);
-    s = wskc_end(&op, s, 5000);
-    if (NT_SUCCESS(s))
-        *out = (PWSK_SOCKET)op.info;
-    return s;
-}
-
-/* WskBind to addr:port (addr NULL = 0.0.0.0, port 0 = ephemeral). */
-static inline NTSTATUS wskc_bind(PWSK_SOCKET sock, const char *addr, uint16_t port)
-{
-    SOCKADDR_IN sin;
-    struct wskc_op op;
-    if (!wskc_sin(&sin, addr, port))
-        return STATUS_INVALID_PARAMETER;
-    if (wskc_begin(&op) == NULL)
-        return STATUS_INSUFFICIENT_RESOURCES;
-    NTSTATUS s = wskc_dgram(sock)->WskBind(sock, (PSOCKADDR)&sin, 0, op.irp);
-    return wskc_end(&op, s, 5000);
-}
-
-/* WskGetLocalAddress: the bound port in host order (0 on failure). */
-static inline uint16_t wskc_local_port(PWSK_SOCKET sock)
-{
-    SOCKADDR_IN sin;
-    struct wskc_op op;
-    uint16_t port = 0;
-    char buf[16];
-    RtlZeroMemory(&sin, sizeof sin);
-    if (wskc_begin(&op) == NULL)
-        return 0;
-    NTSTATUS s = wskc_dgram(sock)->WskGetLocalAddress(sock, (PSOCKADDR)&sin, op.irp);
-    if (NT_SUCCESS(wskc_end(&op, s, 5000)))
-        wskc_sin_str(&sin, buf, &port);
-    return port;
-}
-
-/* WskSendTo one datagram (an MDL over buf) to addr:port and wait up to
- * timeout_ms.  op (may be NULL) receives what the call returned, the bytes
- * sent and the time to completion. */
-static inline NTSTATUS wskc_sendto(PWSK_SOCKET sock, const void *buf, ULONG len, const char *addr,
-                                   uint16_t port, uint32_t timeout_ms, struct wskc_op *op_out)
-{
-    SOCKADDR_IN sin;
-    struct wskc_op op;
-    if (op_out)
-        RtlZeroMemory(op_out, sizeof *op_out);
-    if (!wskc_sin(&sin, addr, port))
-        return STATUS_INVALID_PARAMETER;
-    PMDL mdl = IoAllocateMdl((PVOID)buf, len, FALSE, FALSE, NULL);
-    if (mdl == NULL)
-        return STATUS_INSUFFICIENT_RESOURCES;
-    MmBuildMdlForNonPagedPool(mdl);
-    WSK_BUF wbuf = {.Mdl = mdl, .Offset = 0, .Length = len};
-    if (wskc_begin(&op) == NULL) {
-        IoFreeMdl(mdl);
-        return STATUS_INSUFFICIENT_RESOURCES;
-    }
-    NTSTATUS s = wskc_dgram(sock)->WskSendTo(sock, &wbuf, 0, (PSOCKADDR)&sin, 0, NULL, op.irp);
-    s = wskc_end(&op, s, timeout_ms);
-    if (!op.leaked)
-        IoFreeMdl(mdl); /* the MDL stays locked until the send completed */
-    if (op_out)
-        *op_out = op;
-    return s;
-}
-
-/* WskReceiveFrom into buf (cap bytes), waiting up to timeout_ms; a receive
- * still pending then is cancelled (STATUS_CANCELLED).  *got = bytes copied,
- * src/sport = the sender. */
-static inline NTSTATUS wskc_recvfrom(PWSK_SOCKET sock, void *buf, ULONG cap, uint32_t timeout_ms,
-                                     ULONG *got, char src[16], uint16_t *sport)
-{
-    SOCKADDR_IN from;
-    struct wskc_op op;
-    *got = 0;
-    RtlZeroMemory(&from, sizeof from);
-    PMDL mdl = IoAllocateMdl(buf, cap, FALSE, FALSE, NULL);
-    if (mdl == NULL)
-        return STATUS_INSUFFICIENT_RESOURCES;
-    MmBuildMdlForNonPagedPool(mdl);
-    WSK_BUF wbuf = {.Mdl = mdl, .Offset = 0, .Length = cap};
-    if (wskc_begin(&op) == NULL) {
-        IoFreeMdl(mdl);
-        return STATUS_INSUFFICIENT_RESOURCES;
-    }
-    NTSTATUS s = wskc_dgram(sock)->WskReceiveFrom(sock, &wbuf, 0, (PSOCKADDR)&from, NULL, NULL,
-                                                  NULL, op.irp);
-    s = wskc_end(&op, s, timeout_ms);
-    if (op.leaked)
-        return s; /* the provider may still write into buf/from: keep them */
-    IoFreeMdl(mdl);
-    if (NT_SUCCESS(s)) {
-        *got = (ULONG)op.info;
-        if (src)
-            wskc_sin_str(&from, src, sport);
-    }
-    return s;
-}
-
-/* WskCloseSocket (waits for it). */
-static inline NTSTATUS wskc_close(PWSK_SOCKET sock)
-{
-    struct wskc_op op;
-    if (sock == NULL)
-        return STATUS_SUCCESS;
-    if (wskc_begin(&op) == NULL)
-        return STATUS_INSUFFICIENT_RESOURCES;
-    NTSTATUS s = wskc_dgram(sock)->WskCloseSocket(sock, op.irp);
-    return wskc_end(&op, s, 10000);
-}
-
-/* ---- AF_INET6 (appended for the IPv6 WSK lab) ------------------------------- */
-/* 16 address bytes (network order) + port (host order) + scope id ->
- * SOCKADDR_IN6. */
-static inline void wskc_sin6(SOCKADDR_IN6 *sin6, const uint8_t addr[16], uint16_t port,
-                             ULONG scope_id)
-{
-    RtlZeroMemory(sin6, sizeof *sin6);
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = RtlUshortByteSwap(port);
-    if (addr)
-        memcpy(&sin6->sin6_addr, addr, 16);
-    sin6->sin6_scope_id = scope_id;
 }
 
 /* WskSocket(family, SOCK_DGRAM, IPPROTO_UDP, WSK_FLAG_DATAGRAM_SOCKET). */
@@ -351,6 +238,179 @@ static inline NTSTATUS wskc_socket_af(const WSK_PROVIDER_NPI *npi, ADDRESS_FAMIL
     return s;
 }
 
+/* WskBind to any socket address (SOCKADDR_IN or SOCKADDR_IN6). */
+static inline NTSTATUS wskc_bind_sa(PWSK_SOCKET sock, const SOCKADDR *sa)
+{
+    struct wskc_op op;
+    if (wskc_begin(&op) == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    NTSTATUS s = wskc_dgram(sock)->WskBind(sock, (PSOCKADDR)sa, 0, op.irp);
+    return wskc_end(&op, s, 5000);
+}
+
+/* WskGetLocalAddress into out (room for the socket's family). */
+static inline NTSTATUS wskc_local_sa(PWSK_SOCKET sock, SOCKADDR *out)
+{
+    struct wskc_op op;
+    if (wskc_begin(&op) == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    NTSTATUS s = wskc_dgram(sock)->WskGetLocalAddress(sock, out, op.irp);
+    return wskc_end(&op, s, 5000);
+}
+
+/* WskSendTo one datagram (an MDL over buf) to any socket address and wait
+ * up to timeout_ms.  op_out (may be NULL) receives what the call returned,
+ * the bytes sent and the time to completion.  len 0 sends an empty
+ * datagram (the MDL then spans one byte, the WSK_BUF says 0). */
+static inline NTSTATUS wskc_sendto_sa(PWSK_SOCKET sock, const void *buf, ULONG len,
+                                      const SOCKADDR *to, uint32_t timeout_ms,
+                                      struct wskc_op *op_out)
+{
+    static const char none[1];
+    struct wskc_op op;
+    if (op_out)
+        RtlZeroMemory(op_out, sizeof *op_out);
+    PMDL mdl = IoAllocateMdl((PVOID)(len ? buf : none), len ? len : 1, FALSE, FALSE, NULL);
+    if (mdl == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    MmBuildMdlForNonPagedPool(mdl);
+    WSK_BUF wbuf = {.Mdl = mdl, .Offset = 0, .Length = len};
+    if (wskc_begin(&op) == NULL) {
+        IoFreeMdl(mdl);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    NTSTATUS s = wskc_dgram(sock)->WskSendTo(sock, &wbuf, 0, (PSOCKADDR)to, 0, NULL, op.irp);
+    s = wskc_end(&op, s, timeout_ms);
+    if (!op.leaked)
+        IoFreeMdl(mdl); /* the MDL stays locked until the send completed */
+    if (op_out)
+        *op_out = op;
+    return s;
+}
+
+/* ---- a receive that may stay pending across several waits -------------------
+ * wskc_recv_start issues one WskReceiveFrom; wskc_recv_wait waits for it in
+ * slices without cancelling it (a loop that must notice signals or a
+ * deadline keeps ONE request pending instead of cancelling and re-issuing
+ * it every slice); wskc_recv_cancel takes it back, only to stop.  The
+ * struct, buf and *from must live until the request is finished (or, if
+ * it leaked, for good): the completion routine sets r->op.event and the
+ * provider writes into buf and from. */
+struct wskc_recv {
+    struct wskc_op op;
+    PMDL mdl;
+    SOCKADDR *from;       /* the caller's storage for the sender */
+    ULONG got;            /* bytes received, once finished with success */
+    bool pending;         /* issued and not yet finished */
+    bool leaked;          /* cancelled but never completed (see wskc_cancel) */
+};
+
+/* The request is over (status s): MDL freed, bytes taken. */
+static inline NTSTATUS wskc_recv_release(struct wskc_recv *r, NTSTATUS s)
+{
+    IoFreeMdl(r->mdl);
+    r->mdl = NULL;
+    r->pending = false;
+    if (NT_SUCCESS(s))
+        r->got = (ULONG)r->op.info;
+    return s;
+}
+
+/* Issue WskReceiveFrom into buf (cap bytes), the sender into *from (room
+ * for the socket's family: SOCKADDR_IN, SOCKADDR_IN6 or SOCKADDR_INET).
+ * STATUS_PENDING: in flight, see wskc_recv_wait.  Anything else is the
+ * final status (a datagram already queued completes during the call). */
+static inline NTSTATUS wskc_recv_start(struct wskc_recv *r, PWSK_SOCKET sock, void *buf,
+                                       ULONG cap, SOCKADDR *from)
+{
+    RtlZeroMemory(r, sizeof *r);
+    r->from = from;
+    r->mdl = IoAllocateMdl(buf, cap, FALSE, FALSE, NULL);
+    if (r->mdl == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    MmBuildMdlForNonPagedPool(r->mdl);
+    WSK_BUF wbuf = {.Mdl = r->mdl, .Offset = 0, .Length = cap};
+    if (wskc_begin(&r->op) == NULL) {
+        IoFreeMdl(r->mdl);
+        r->mdl = NULL;
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    r->pending = true;
+    NTSTATUS s = wskc_dgram(sock)->WskReceiveFrom(sock, &wbuf, 0, from, NULL, NULL, NULL,
+                                                  r->op.irp);
+    if (s == STATUS_PENDING) {
+        r->op.returned = s;
+        return s;
+    }
+    s = wskc_end(&r->op, s, 0); /* checks that it did complete (WSK-SPEC 5.1) */
+    if (r->op.leaked) {
+        r->leaked = true;
+        return s;
+    }
+    return wskc_recv_release(r, s);
+}
+
+/* Wait at most timeout_ms more for a pending receive.  STATUS_PENDING:
+ * still in flight (nothing cancelled: wait again, or cancel to stop).
+ * Otherwise its final status; r->got bytes are in buf, the sender in
+ * *from. */
+static inline NTSTATUS wskc_recv_wait(struct wskc_recv *r, uint32_t timeout_ms)
+{
+    if (!r->pending)
+        return STATUS_INVALID_DEVICE_STATE;
+    if (!wskc_wait(&r->op, timeout_ms))
+        return STATUS_PENDING;
+    return wskc_recv_release(r, wskc_finish(&r->op));
+}
+
+/* Take a pending receive back (IoCancelIrp) and wait for it: usually
+ * STATUS_CANCELLED, but a datagram that completed it first is returned as
+ * a success like any other.  r->leaked (and STATUS_IO_TIMEOUT) if it never
+ * completed: buf and *from still belong to the provider. */
+static inline NTSTATUS wskc_recv_cancel(struct wskc_recv *r)
+{
+    if (!r->pending)
+        return STATUS_INVALID_DEVICE_STATE;
+    if (!wskc_cancel(&r->op)) {
+        r->leaked = true;
+        return r->op.status;
+    }
+    return wskc_recv_release(r, wskc_finish(&r->op));
+}
+
+/* One synchronous WskReceiveFrom, waiting up to timeout_ms; a receive
+ * still pending then is cancelled (STATUS_CANCELLED).  *got = bytes copied,
+ * *from = the sender.  *leaked (may be NULL): the request never completed,
+ * even after the cancel - buf and *from still belong to the provider,
+ * never reuse them. */
+static inline NTSTATUS wskc_recvfrom_sa(PWSK_SOCKET sock, void *buf, ULONG cap,
+                                        uint32_t timeout_ms, ULONG *got, SOCKADDR *from,
+                                        bool *leaked)
+{
+    struct wskc_recv r;
+    NTSTATUS s = wskc_recv_start(&r, sock, buf, cap, from);
+    if (s == STATUS_PENDING)
+        s = wskc_recv_wait(&r, timeout_ms);
+    if (s == STATUS_PENDING)
+        s = wskc_recv_cancel(&r);
+    *got = r.got;
+    if (leaked)
+        *leaked = r.leaked;
+    return s;
+}
+
+/* WskCloseSocket (waits for it). */
+static inline NTSTATUS wskc_close(PWSK_SOCKET sock)
+{
+    struct wskc_op op;
+    if (sock == NULL)
+        return STATUS_SUCCESS;
+    if (wskc_begin(&op) == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    NTSTATUS s = wskc_dgram(sock)->WskCloseSocket(sock, op.irp);
+    return wskc_end(&op, s, 10000);
+}
+
 /* WskControlSocket(WskSetOption, code, level) with a ULONG value. */
 static inline NTSTATUS wskc_setopt(PWSK_SOCKET sock, ULONG level, ULONG code, ULONG value)
 {
@@ -363,67 +423,80 @@ static inline NTSTATUS wskc_setopt(PWSK_SOCKET sock, ULONG level, ULONG code, UL
     return wskc_end(&op, s, 5000);
 }
 
-/* WskBind to any socket address (SOCKADDR_IN or SOCKADDR_IN6). */
-static inline NTSTATUS wskc_bind_sa(PWSK_SOCKET sock, const SOCKADDR *sa)
+/* ---- AF_INET with dotted strings (wsk-lab and the IPv4 lab tests) ----------- */
+/* WskSocket(AF_INET, SOCK_DGRAM, IPPROTO_UDP, WSK_FLAG_DATAGRAM_SOCKET). */
+static inline NTSTATUS wskc_socket(const WSK_PROVIDER_NPI *npi, PWSK_SOCKET *out)
 {
-    struct wskc_op op;
-    if (wskc_begin(&op) == NULL)
-        return STATUS_INSUFFICIENT_RESOURCES;
-    NTSTATUS s = wskc_dgram(sock)->WskBind(sock, (PSOCKADDR)sa, 0, op.irp);
-    return wskc_end(&op, s, 5000);
+    return wskc_socket_af(npi, AF_INET, out);
 }
 
-/* As wskc_sendto, to any socket address. */
-static inline NTSTATUS wskc_sendto_sa(PWSK_SOCKET sock, const void *buf, ULONG len,
-                                      const SOCKADDR *to, uint32_t timeout_ms,
-                                      struct wskc_op *op_out)
+/* WskBind to addr:port (addr NULL = 0.0.0.0, port 0 = ephemeral). */
+static inline NTSTATUS wskc_bind(PWSK_SOCKET sock, const char *addr, uint16_t port)
 {
-    struct wskc_op op;
+    SOCKADDR_IN sin;
+    if (!wskc_sin(&sin, addr, port))
+        return STATUS_INVALID_PARAMETER;
+    return wskc_bind_sa(sock, (const SOCKADDR *)&sin);
+}
+
+/* WskGetLocalAddress: the bound port in host order (0 on failure). */
+static inline uint16_t wskc_local_port(PWSK_SOCKET sock)
+{
+    SOCKADDR_IN sin;
+    uint16_t port = 0;
+    char buf[16];
+    RtlZeroMemory(&sin, sizeof sin);
+    if (NT_SUCCESS(wskc_local_sa(sock, (SOCKADDR *)&sin)))
+        wskc_sin_str(&sin, buf, &port);
+    return port;
+}
+
+/* As wskc_sendto_sa, to addr:port. */
+static inline NTSTATUS wskc_sendto(PWSK_SOCKET sock, const void *buf, ULONG len, const char *addr,
+                                   uint16_t port, uint32_t timeout_ms, struct wskc_op *op_out)
+{
+    SOCKADDR_IN sin;
     if (op_out)
         RtlZeroMemory(op_out, sizeof *op_out);
-    PMDL mdl = IoAllocateMdl((PVOID)buf, len, FALSE, FALSE, NULL);
-    if (mdl == NULL)
-        return STATUS_INSUFFICIENT_RESOURCES;
-    MmBuildMdlForNonPagedPool(mdl);
-    WSK_BUF wbuf = {.Mdl = mdl, .Offset = 0, .Length = len};
-    if (wskc_begin(&op) == NULL) {
-        IoFreeMdl(mdl);
-        return STATUS_INSUFFICIENT_RESOURCES;
-    }
-    NTSTATUS s = wskc_dgram(sock)->WskSendTo(sock, &wbuf, 0, (PSOCKADDR)to, 0, NULL, op.irp);
-    s = wskc_end(&op, s, timeout_ms);
-    if (!op.leaked)
-        IoFreeMdl(mdl);
-    if (op_out)
-        *op_out = op;
+    if (!wskc_sin(&sin, addr, port))
+        return STATUS_INVALID_PARAMETER;
+    return wskc_sendto_sa(sock, buf, len, (const SOCKADDR *)&sin, timeout_ms, op_out);
+}
+
+/* As wskc_recvfrom_sa on an AF_INET socket: src (may be NULL) and sport
+ * get the sender as "a.b.c.d" and a host-order port. */
+static inline NTSTATUS wskc_recvfrom(PWSK_SOCKET sock, void *buf, ULONG cap, uint32_t timeout_ms,
+                                     ULONG *got, char src[16], uint16_t *sport)
+{
+    SOCKADDR_IN from;
+    bool leaked;
+    RtlZeroMemory(&from, sizeof from);
+    NTSTATUS s = wskc_recvfrom_sa(sock, buf, cap, timeout_ms, got, (SOCKADDR *)&from, &leaked);
+    if (!leaked && NT_SUCCESS(s) && src)
+        wskc_sin_str(&from, src, sport);
     return s;
 }
 
-/* As wskc_recvfrom, the sender as a SOCKADDR_IN6 (an AF_INET6 socket). */
+/* ---- AF_INET6 (the IPv6 WSK lab) ---------------------------------------------- */
+/* 16 address bytes (network order) + port (host order) + scope id ->
+ * SOCKADDR_IN6. */
+static inline void wskc_sin6(SOCKADDR_IN6 *sin6, const uint8_t addr[16], uint16_t port,
+                             ULONG scope_id)
+{
+    RtlZeroMemory(sin6, sizeof *sin6);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = RtlUshortByteSwap(port);
+    if (addr)
+        memcpy(&sin6->sin6_addr, addr, 16);
+    sin6->sin6_scope_id = scope_id;
+}
+
+/* As wskc_recvfrom_sa, the sender as a SOCKADDR_IN6 (an AF_INET6 socket). */
 static inline NTSTATUS wskc_recvfrom6(PWSK_SOCKET sock, void *buf, ULONG cap,
                                       uint32_t timeout_ms, ULONG *got, SOCKADDR_IN6 *from)
 {
-    struct wskc_op op;
-    *got = 0;
     RtlZeroMemory(from, sizeof *from);
-    PMDL mdl = IoAllocateMdl(buf, cap, FALSE, FALSE, NULL);
-    if (mdl == NULL)
-        return STATUS_INSUFFICIENT_RESOURCES;
-    MmBuildMdlForNonPagedPool(mdl);
-    WSK_BUF wbuf = {.Mdl = mdl, .Offset = 0, .Length = cap};
-    if (wskc_begin(&op) == NULL) {
-        IoFreeMdl(mdl);
-        return STATUS_INSUFFICIENT_RESOURCES;
-    }
-    NTSTATUS s = wskc_dgram(sock)->WskReceiveFrom(sock, &wbuf, 0, (PSOCKADDR)from, NULL, NULL,
-                                                  NULL, op.irp);
-    s = wskc_end(&op, s, timeout_ms);
-    if (op.leaked)
-        return s;
-    IoFreeMdl(mdl);
-    if (NT_SUCCESS(s))
-        *got = (ULONG)op.info;
-    return s;
+    return wskc_recvfrom_sa(sock, buf, cap, timeout_ms, got, (SOCKADDR *)from, NULL);
 }
 
 #endif /* WSS_WSKC_H */

@@ -14,10 +14,17 @@
  * each with an IRP whose completion routine sets a KEVENT (wskc.h).  The
  * one wskstack extension used is WsksGetStack() (counters, readiness).
  *
- * IPv4 works today.  The IPv6 path is written against the WSK API
- * (AF_INET6, SOCKADDR_IN6) and works once the provider creates AF_INET6
- * datagram sockets; until then WskSocket returns STATUS_NOT_SUPPORTED and
- * wskcat says "IPv6 sockets: not supported by this build yet" (exit 2).
+ * IPv4 and IPv6 alike: AF_INET or AF_INET6 sockets, SOCKADDR_IN6 with a
+ * scope id for a link-local HOST or --bind written "fe80::1%ZONE" (ZONE an
+ * interface name, resolved once the stack's TAP exists, or an ifindex).
+ * For IPv6 the ready byte waits until no address of the stack is still
+ * tentative (wskstack_wait_ready): before that the stack neither answers
+ * Neighbor Solicitations for it nor accepts datagrams to it.
+ *
+ * listen and echo keep ONE WskReceiveFrom pending and wait for its event
+ * in slices (wskc_recv_wait) to notice --timeout and signals; the request
+ * is cancelled only to stop, so an IRP trace shows one request per
+ * datagram, not one every slice.
  *
  * The numeric address helpers come from lab_kernel.c (lk_inet_pton/ntop):
  * this file includes the Windows headers and so no Linux socket header.
@@ -45,21 +52,7 @@
 #define WC_MAX_DGRAM 65535u
 #define WC_SLICE_MS 200u          /* receive waits are sliced to notice signals */
 #define WC_READY_WAIT_MS 10000u   /* IPv6 DAD of the stack's addresses */
-
-static volatile sig_atomic_t g_stop, g_usr1;
-
-static void on_stop(int sig)
-{
-    if (g_stop) /* second signal: leave at once */
-        _exit(128 + sig);
-    g_stop = sig;
-}
-
-static void on_usr1(int sig)
-{
-    (void)sig;
-    g_usr1 = 1;
-}
+#define WC_ZONE_MAX 32            /* an interface name (IFNAMSIZ 16) or an ifindex */
 
 enum wc_mode { WC_SEND, WC_LISTEN, WC_ECHO };
 
@@ -68,6 +61,8 @@ struct wc {
     int family;                  /* 4 or 6 */
     SOCKADDR_INET remote;        /* send: HOST PORT */
     SOCKADDR_INET local;         /* the bind address */
+    char remote_zone[WC_ZONE_MAX]; /* "%ZONE" of HOST / --bind: an interface */
+    char local_zone[WC_ZONE_MAX];  /* name, resolved once the TAP exists */
     unsigned long count;         /* 0 = unlimited */
     unsigned long timeout_ms;    /* 0 = none (listen/echo); send: completion wait */
     bool have_timeout;
@@ -83,6 +78,11 @@ struct wc {
     WSK_CLIENT_NPI client_npi;
     WSK_PROVIDER_NPI npi;
     PWSK_SOCKET sock;
+    /* listen/echo: the one pending receive, and where it writes the sender
+     * (here, not on a stack frame: a receive that never completes after
+     * its cancel keeps both). */
+    struct wskc_recv rx;
+    SOCKADDR_INET from;
 };
 
 static void usage(FILE *f)
@@ -111,7 +111,8 @@ static void usage(FILE *f)
           "                   HOST's)\n"
           "  -b, --bind ADDR  local address to bind (default: any)\n"
           "  -p, --port PORT  local port for send (default: ephemeral)\n"
-          "  -f, --file FILE  send: the whole FILE as one datagram\n"
+          "  -f, --file FILE  send: the whole FILE as one datagram (at most 65507\n"
+          "                   bytes over IPv4, 65527 over IPv6)\n"
           "  -c, --count N    stop after N datagrams (sent, printed or echoed)\n"
           "  -t, --timeout S  listen/echo: the longest wait, in seconds, for the next\n"
           "                   datagram (default: wait until SIGINT/SIGTERM);\n"
@@ -128,14 +129,18 @@ static void usage(FILE *f)
           "READY: the byte on --ready-fd is written after WskCaptureProviderNPI\n"
           "succeeded (the TAP exists and is up, its kernel side has every --host-addr,\n"
           "the stack's receive thread runs and its gratuitous ARPs are written), the\n"
-          "socket is bound, and for IPv6 every address of the stack is usable (DAD\n"
-          "finished; IPv4 addresses are usable at once).  From then on a datagram sent to a listen/echo port is received\n"
-          "(the socket queues it even before wskcat posts its first receive), and\n"
-          "send reads standard input.  Scripts wait for the byte instead of sleeping.\n"
+          "socket is bound, and, for an IPv6 socket, every IPv6 address of the stack\n"
+          "(the link-local and each --addr) has finished DAD and is usable; IPv4\n"
+          "addresses are usable at once.  From then on a datagram sent to a\n"
+          "listen/echo port is received (the socket queues it even before wskcat\n"
+          "posts its first receive), and send reads standard input.  Scripts wait\n"
+          "for the byte instead of sleeping.\n"
           "\n"
-          "IPv6: written against WSK AF_INET6 sockets; this build's provider does not\n"
-          "create them yet, and wskcat then reports \"IPv6 sockets: not supported by\n"
-          "this build yet\" (exit 2).\n"
+          "IPv6: HOST, --bind and the sources printed are IPv6 addresses; a\n"
+          "link-local one takes its interface as a zone, `fe80::1%wsk0` (or the\n"
+          "ifindex, `fe80::1%7`).  A zone may name the TAP wskcat creates: it is\n"
+          "resolved once the stack is up.  Sources print as `[ADDR]:PORT`, a\n"
+          "link-local one as `[fe80::1%wsk0]:PORT`.\n"
           "\n"
           "Exit status:\n"
           "  0  success: every datagram sent; listen/echo ended by --count, or by\n"
@@ -143,22 +148,42 @@ static void usage(FILE *f)
           "  1  a send failed (e.g. STATUS_HOST_UNREACHABLE), or --timeout/a signal\n"
           "     ended listen/echo before --count datagrams (or before any)\n"
           "  2  usage or setup error (bad option or configuration, not root, TAP or\n"
-          "     socket failure, IPv6 sockets not supported)\n"
+          "     socket failure, an unknown zone, IPv6 addresses still tentative\n"
+          "     after 10 s)\n"
           "A second SIGINT/SIGTERM exits at once with 128 + the signal number.\n",
           f);
 }
 
 /* ---- addresses ---------------------------------------------------------------- */
+/* text (numeric; IPv6 may end in "%ZONE") + port -> *sa and *family.  A
+ * numeric ZONE is the scope id at once; a name is copied to zone (cap
+ * WC_ZONE_MAX) for wc_zone_resolve once the stack's TAP exists. */
 static bool wc_addr(SOCKADDR_INET *sa, const char *text, int family_hint, unsigned long port,
-                    int *family)
+                    int *family, char *zone)
 {
     uint8_t a[16] = {0};
+    char host[64];
     int fam = family_hint;
+    ULONG scope = 0;
     RtlZeroMemory(sa, sizeof *sa);
+    if (zone)
+        zone[0] = '\0';
     if (text) {
-        fam = lk_inet_pton(text, a);
-        if (fam < 0)
+        if (strlen(text) >= sizeof host)
             return false;
+        snprintf(host, sizeof host, "%s", text);
+        char *pct = strchr(host, '%');
+        if (pct)
+            *pct++ = '\0';
+        fam = lk_inet_pton(host, a);
+        if (fam < 0 || (pct && (fam != 6 || zone == NULL || *pct == '\0' ||
+                                strlen(pct) >= WC_ZONE_MAX)))
+            return false;
+        unsigned long n;
+        if (pct && wt_uint(pct, 1, 0xffffffffu, &n))
+            scope = (ULONG)n;
+        else if (pct)
+            snprintf(zone, WC_ZONE_MAX, "%s", pct);
     }
     if (fam == 4) {
         sa->Ipv4.sin_family = AF_INET;
@@ -168,112 +193,45 @@ static bool wc_addr(SOCKADDR_INET *sa, const char *text, int family_hint, unsign
         sa->Ipv6.sin6_family = AF_INET6;
         sa->Ipv6.sin6_port = RtlUshortByteSwap((USHORT)port);
         memcpy(sa->Ipv6.sin6_addr.u.Byte, a, 16);
+        sa->Ipv6.sin6_scope_id = scope;
     }
     *family = fam;
     return true;
 }
 
-/* "192.0.2.1:5000" or "[2001:db8::1]:5000". */
-static const char *wc_addr_str(const SOCKADDR_INET *sa, char *buf, size_t len)
+/* An interface-name zone becomes the scope id (the TAP exists now). */
+static bool wc_zone_resolve(SOCKADDR_INET *sa, const char *zone)
 {
-    char a[64];
+    if (zone[0] == '\0')
+        return true;
+    int idx = lk_ifindex(zone);
+    if (idx <= 0) {
+        fprintf(stderr, "wskcat: %%%s: no such interface\n", zone);
+        return false;
+    }
+    sa->Ipv6.sin6_scope_id = (ULONG)idx;
+    return true;
+}
+
+/* "192.0.2.1:5000", "[2001:db8::1]:5000", or with a scope id
+ * "[fe80::1%wsk0]:5000" (the stack's interface by name, another by number). */
+static const char *wc_addr_str(const struct wc *w, const SOCKADDR_INET *sa, char *buf,
+                               size_t len)
+{
+    char a[64], zone[WC_ZONE_MAX + 1] = "";
     if (sa->si_family == AF_INET) {
         lk_inet_ntop(4, (const uint8_t *)&sa->Ipv4.sin_addr, a, sizeof a);
         snprintf(buf, len, "%s:%u", a, RtlUshortByteSwap(sa->Ipv4.sin_port));
-    } else {
-        lk_inet_ntop(6, sa->Ipv6.sin6_addr.u.Byte, a, sizeof a);
-        snprintf(buf, len, "[%s]:%u", a, RtlUshortByteSwap(sa->Ipv6.sin6_port));
+        return buf;
     }
+    ULONG scope = sa->Ipv6.sin6_scope_id;
+    if (scope && w->st && (int)scope == wskstack_ifindex(w->st))
+        snprintf(zone, sizeof zone, "%%%s", wskstack_ifname(w->st));
+    else if (scope)
+        snprintf(zone, sizeof zone, "%%%lu", (unsigned long)scope);
+    lk_inet_ntop(6, sa->Ipv6.sin6_addr.u.Byte, a, sizeof a);
+    snprintf(buf, len, "[%s%s]:%u", a, zone, RtlUshortByteSwap(sa->Ipv6.sin6_port));
     return buf;
-}
-
-/* ---- WSK calls of either family ------------------------------------------------- */
-static NTSTATUS wc_socket(struct wc *w)
-{
-    struct wskc_op op;
-    if (wskc_begin(&op) == NULL)
-        return STATUS_INSUFFICIENT_RESOURCES;
-    NTSTATUS s = w->npi.Dispatch->WskSocket(w->npi.Client, w->family == 4 ? AF_INET : AF_INET6,
-                                            SOCK_DGRAM, IPPROTO_UDP, WSK_FLAG_DATAGRAM_SOCKET,
-                                            NULL, NULL, NULL, NULL, NULL, op.irp);
-    s = wskc_end(&op, s, 5000);
-    if (NT_SUCCESS(s))
-        w->sock = (PWSK_SOCKET)op.info;
-    return s;
-}
-
-static NTSTATUS wc_bind(struct wc *w)
-{
-    struct wskc_op op;
-    if (wskc_begin(&op) == NULL)
-        return STATUS_INSUFFICIENT_RESOURCES;
-    NTSTATUS s = wskc_dgram(w->sock)->WskBind(w->sock, (PSOCKADDR)&w->local, 0, op.irp);
-    return wskc_end(&op, s, 5000);
-}
-
-static NTSTATUS wc_local(struct wc *w, SOCKADDR_INET *out)
-{
-    struct wskc_op op;
-    RtlZeroMemory(out, sizeof *out);
-    if (wskc_begin(&op) == NULL)
-        return STATUS_INSUFFICIENT_RESOURCES;
-    NTSTATUS s = wskc_dgram(w->sock)->WskGetLocalAddress(w->sock, (PSOCKADDR)out, op.irp);
-    return wskc_end(&op, s, 5000);
-}
-
-static NTSTATUS wc_sendto(struct wc *w, const void *buf, ULONG len, const SOCKADDR_INET *to,
-                          uint32_t timeout_ms)
-{
-    static const char none[1];
-    struct wskc_op op;
-    /* A zero-length datagram still gets an MDL (over one byte, Length 0). */
-    PMDL mdl = IoAllocateMdl((PVOID)(len ? buf : none), len ? len : 1, FALSE, FALSE, NULL);
-    if (mdl == NULL)
-        return STATUS_INSUFFICIENT_RESOURCES;
-    MmBuildMdlForNonPagedPool(mdl);
-    WSK_BUF wbuf = {.Mdl = mdl, .Offset = 0, .Length = len};
-    if (wskc_begin(&op) == NULL) {
-        IoFreeMdl(mdl);
-        return STATUS_INSUFFICIENT_RESOURCES;
-    }
-    SOCKADDR_INET remote = *to; /* copied by the provider during the call */
-    NTSTATUS s = wskc_dgram(w->sock)->WskSendTo(w->sock, &wbuf, 0, (PSOCKADDR)&remote, 0, NULL,
-                                                op.irp);
-    s = wskc_end(&op, s, timeout_ms);
-    if (!op.leaked)
-        IoFreeMdl(mdl);
-    return s;
-}
-
-/* One receive, waiting at most timeout_ms (then cancelled: STATUS_CANCELLED).
- * *leaked: the provider still owns buf (never reuse it). */
-static NTSTATUS wc_recvfrom(struct wc *w, void *buf, ULONG cap, uint32_t timeout_ms, ULONG *got,
-                            SOCKADDR_INET *from, bool *leaked)
-{
-    struct wskc_op op;
-    *got = 0;
-    *leaked = false;
-    RtlZeroMemory(from, sizeof *from);
-    PMDL mdl = IoAllocateMdl(buf, cap, FALSE, FALSE, NULL);
-    if (mdl == NULL)
-        return STATUS_INSUFFICIENT_RESOURCES;
-    MmBuildMdlForNonPagedPool(mdl);
-    WSK_BUF wbuf = {.Mdl = mdl, .Offset = 0, .Length = cap};
-    if (wskc_begin(&op) == NULL) {
-        IoFreeMdl(mdl);
-        return STATUS_INSUFFICIENT_RESOURCES;
-    }
-    NTSTATUS s = wskc_dgram(w->sock)->WskReceiveFrom(w->sock, &wbuf, 0, (PSOCKADDR)from, NULL,
-                                                     NULL, NULL, op.irp);
-    s = wskc_end(&op, s, timeout_ms);
-    if (op.leaked) {
-        *leaked = true;
-        return s;
-    }
-    IoFreeMdl(mdl);
-    if (NT_SUCCESS(s))
-        *got = (ULONG)op.info;
-    return s;
 }
 
 /* ---- setup / teardown ------------------------------------------------------------- */
@@ -287,13 +245,15 @@ static void wc_counters(struct wc *w)
 
 static void wc_poll_usr1(struct wc *w)
 {
-    if (g_usr1) {
-        g_usr1 = 0;
+    if (wt_usr1) {
+        wt_usr1 = 0;
         wc_counters(w);
     }
 }
 
-static int wc_setup(struct wc *w)
+/* The configuration text, then WskRegister + WskCaptureProviderNPI: the
+ * process-default stack and its TAP come up. */
+static int wc_start_stack(struct wc *w)
 {
     char text[2 * WT_MAX_TEXT], err[256];
     char st_buf[WSKC_STATUS_STRLEN];
@@ -332,48 +292,58 @@ static int wc_setup(struct wc *w)
         fprintf(stderr, "wskcat: WsksGetStack: no stack after a successful capture\n");
         return -1;
     }
+    return 0;
+}
 
-    s = wc_socket(w);
-    if (s == STATUS_NOT_SUPPORTED && w->family == 6) {
-        fprintf(stderr, "wskcat: IPv6 sockets: not supported by this build yet\n");
-        return -1;
-    }
+/* The socket of the mode's family, bound to --bind / the port. */
+static int wc_open_socket(struct wc *w)
+{
+    char st_buf[WSKC_STATUS_STRLEN], a[96];
+    NTSTATUS s = wskc_socket_af(&w->npi, w->family == 4 ? AF_INET : AF_INET6, &w->sock);
     if (!NT_SUCCESS(s)) {
         fprintf(stderr, "wskcat: WskSocket: %s\n", wskc_status_str(s, st_buf));
         return -1;
     }
-    s = wc_bind(w);
+    /* A zone names an interface: the TAP has existed since the capture. */
+    if (!wc_zone_resolve(&w->remote, w->remote_zone) ||
+        !wc_zone_resolve(&w->local, w->local_zone))
+        return -1;
+    s = wskc_bind_sa(w->sock, (const SOCKADDR *)&w->local);
     if (!NT_SUCCESS(s)) {
-        char a[80];
-        fprintf(stderr, "wskcat: WskBind(%s): %s\n", wc_addr_str(&w->local, a, sizeof a),
+        fprintf(stderr, "wskcat: WskBind(%s): %s\n", wc_addr_str(w, &w->local, a, sizeof a),
                 wskc_status_str(s, st_buf));
         return -1;
     }
+    if (w->verbose) {
+        SOCKADDR_INET l;
+        uint8_t mac[6];
+        char m[18];
+        wskstack_mac(w->st, mac);
+        RtlZeroMemory(&l, sizeof l);
+        if (NT_SUCCESS(wskc_local_sa(w->sock, (SOCKADDR *)&l)))
+            fprintf(stderr, "wskcat: stack on %s (MAC %s), socket bound to %s\n",
+                    wskstack_ifname(w->st), lk_mac_str(mac, m), wc_addr_str(w, &l, a, sizeof a));
+    }
+    return 0;
+}
+
+/* Stack, readiness, socket; the ready byte only when all of it succeeded. */
+static int wc_setup(struct wc *w)
+{
+    if (wc_start_stack(w) != 0)
+        return -1;
+    /* IPv6: every address of the stack (its link-local and each addr=)
+     * leaves DAD first.  Until then the stack does not answer a Neighbor
+     * Solicitation for it nor take a datagram sent to it (RFC 4862 §5.4),
+     * so a peer that sends on the ready byte would lose its first datagram. */
     if (w->family == 6 && wskstack_wait_ready(w->st, WC_READY_WAIT_MS) != 0) {
         fprintf(stderr, "wskcat: the stack's IPv6 addresses are still tentative after %u ms\n",
                 WC_READY_WAIT_MS);
         return -1;
     }
-    if (w->verbose) {
-        SOCKADDR_INET l;
-        char a[80];
-        uint8_t mac[6];
-        char m[18];
-        wskstack_mac(w->st, mac);
-        if (NT_SUCCESS(wc_local(w, &l)))
-            fprintf(stderr, "wskcat: stack on %s (MAC %s), socket bound to %s\n",
-                    wskstack_ifname(w->st), lk_mac_str(mac, m), wc_addr_str(&l, a, sizeof a));
-    }
-    if (w->ready_fd >= 0) {
-        ssize_t n;
-        do
-            n = write(w->ready_fd, "R", 1);
-        while (n < 0 && errno == EINTR);
-        if (n != 1)
-            fprintf(stderr, "wskcat: --ready-fd %d: %s\n", w->ready_fd, strerror(errno));
-        close(w->ready_fd);
-        w->ready_fd = -1;
-    }
+    if (wc_open_socket(w) != 0)
+        return -1;
+    wt_ready("wskcat", &w->ready_fd);
     return 0;
 }
 
@@ -420,7 +390,7 @@ static long wc_getline(struct wc *w, char **buf, size_t *cap, char *rbuf, size_t
             (*buf)[n] = '\0';
             return (long)n;
         }
-        if (g_stop)
+        if (wt_stop)
             return -1;
         ssize_t r = read(0, rbuf, 4096);
         if (r < 0 && errno == EINTR) {
@@ -437,16 +407,17 @@ static long wc_getline(struct wc *w, char **buf, size_t *cap, char *rbuf, size_t
 
 static int wc_send_one(struct wc *w, const void *data, size_t len, unsigned long n)
 {
-    char st_buf[WSKC_STATUS_STRLEN], a[80];
-    NTSTATUS s = wc_sendto(w, data, (ULONG)len, &w->remote, (uint32_t)w->timeout_ms);
+    char st_buf[WSKC_STATUS_STRLEN], a[96];
+    NTSTATUS s = wskc_sendto_sa(w->sock, data, (ULONG)len, (const SOCKADDR *)&w->remote,
+                                (uint32_t)w->timeout_ms, NULL);
     if (!NT_SUCCESS(s)) {
         fprintf(stderr, "wskcat: datagram %lu (%zu bytes) to %s: %s\n", n, len,
-                wc_addr_str(&w->remote, a, sizeof a), wskc_status_str(s, st_buf));
+                wc_addr_str(w, &w->remote, a, sizeof a), wskc_status_str(s, st_buf));
         return -1;
     }
     if (w->verbose)
         fprintf(stderr, "wskcat: datagram %lu (%zu bytes) to %s: sent\n", n, len,
-                wc_addr_str(&w->remote, a, sizeof a));
+                wc_addr_str(w, &w->remote, a, sizeof a));
     return 0;
 }
 
@@ -463,9 +434,15 @@ static int wc_run_send(struct wc *w)
         size_t len = data ? fread(data, 1, WC_MAX_DGRAM + 1, f) : 0;
         bool bad = data == NULL || ferror(f);
         fclose(f);
-        if (bad || len > 65507) {
-            fprintf(stderr, "wskcat: %s: %s\n", w->file,
-                    bad ? "cannot read it" : "larger than a UDP datagram (65507 bytes)");
+        /* The UDP payload limit: 65535 - 20 - 8 over IPv4, 65535 - 8 over
+         * IPv6 (the payload length excludes the IPv6 header). */
+        size_t max = w->family == 6 ? 65527 : 65507;
+        if (bad || len > max) {
+            if (bad)
+                fprintf(stderr, "wskcat: %s: cannot read it\n", w->file);
+            else
+                fprintf(stderr, "wskcat: %s: larger than a UDP datagram (%zu bytes)\n",
+                        w->file, max);
             free(data);
             return WT_EXIT_USAGE;
         }
@@ -478,7 +455,7 @@ static int wc_run_send(struct wc *w)
         char *line = NULL, rbuf[4096];
         size_t cap = 0, rlen = 0;
         long len;
-        while ((w->count == 0 || sent + failed < w->count) && !g_stop &&
+        while ((w->count == 0 || sent + failed < w->count) && !wt_stop &&
                (len = wc_getline(w, &line, &cap, rbuf, &rlen)) >= 0) {
             if (wc_send_one(w, line, (size_t)len, sent + failed + 1) != 0)
                 failed++;
@@ -493,72 +470,105 @@ static int wc_run_send(struct wc *w)
     return failed ? WT_EXIT_FAIL : WT_EXIT_OK;
 }
 
+/* One datagram that arrived (got bytes in buf, from w->from): printed as
+ * `SOURCE DATA` (listen; echo unless -q) and, in echo mode, sent back.
+ * false if the echo failed. */
+static bool wc_deliver(struct wc *w, const uint8_t *buf, ULONG got)
+{
+    char st_buf[WSKC_STATUS_STRLEN], a[96];
+    if (w->mode == WC_LISTEN || !w->quiet) {
+        if (!w->quiet)
+            printf("%s ", wc_addr_str(w, &w->from, a, sizeof a));
+        fwrite(buf, 1, got, stdout);
+        if (got == 0 || buf[got - 1] != '\n')
+            putchar('\n'); /* one line per datagram */
+        fflush(stdout);
+    }
+    if (w->mode != WC_ECHO)
+        return true;
+    NTSTATUS s = wskc_sendto_sa(w->sock, buf, got, (const SOCKADDR *)&w->from, 10000, NULL);
+    if (!NT_SUCCESS(s)) {
+        fprintf(stderr, "wskcat: echo to %s: %s\n", wc_addr_str(w, &w->from, a, sizeof a),
+                wskc_status_str(s, st_buf));
+        return false;
+    }
+    if (w->verbose)
+        fprintf(stderr, "wskcat: echoed %lu bytes to %s\n", (unsigned long)got,
+                wc_addr_str(w, &w->from, a, sizeof a));
+    return true;
+}
+
+/* How long the next wait may be: a slice (so signals are noticed), or what
+ * is left of --timeout.  0: the idle timeout has passed. */
+static uint32_t wc_next_slice(const struct wc *w, uint64_t idle_start)
+{
+    if (!w->have_timeout)
+        return WC_SLICE_MS;
+    uint64_t idle_ms = (lk_now_ns() - idle_start) / 1000000u;
+    if (idle_ms >= w->timeout_ms)
+        return 0;
+    return w->timeout_ms - idle_ms < WC_SLICE_MS ? (uint32_t)(w->timeout_ms - idle_ms)
+                                                 : WC_SLICE_MS;
+}
+
+/* listen / echo: ONE WskReceiveFrom pending at a time, its event waited for
+ * in slices (never cancelled between them); cancelled only to stop. */
 static int wc_run_receive(struct wc *w)
 {
     uint8_t *buf = malloc(WC_MAX_DGRAM);
     unsigned long got_n = 0, failed = 0;
     uint64_t idle_start = lk_now_ns();
-    bool timed_out = false;
-    char st_buf[WSKC_STATUS_STRLEN], a[80];
+    bool pending = false;
+    char st_buf[WSKC_STATUS_STRLEN];
     if (!buf) {
         fprintf(stderr, "wskcat: out of memory\n");
         return WT_EXIT_USAGE;
     }
-    while (!g_stop && (w->count == 0 || got_n < w->count)) {
+    while (!wt_stop && (w->count == 0 || got_n < w->count)) {
         wc_poll_usr1(w);
-        uint32_t slice = WC_SLICE_MS;
-        if (w->have_timeout) {
-            uint64_t idle_ms = (lk_now_ns() - idle_start) / 1000000u;
-            if (idle_ms >= w->timeout_ms) {
-                timed_out = true;
-                break;
-            }
-            if (w->timeout_ms - idle_ms < slice)
-                slice = (uint32_t)(w->timeout_ms - idle_ms);
+        NTSTATUS s = STATUS_PENDING;
+        if (!pending) {
+            s = wskc_recv_start(&w->rx, w->sock, buf, WC_MAX_DGRAM, (SOCKADDR *)&w->from);
+            pending = s == STATUS_PENDING;
         }
-        ULONG got;
-        SOCKADDR_INET from;
-        bool leaked;
-        NTSTATUS s = wc_recvfrom(w, buf, WC_MAX_DGRAM, slice, &got, &from, &leaked);
-        if (leaked) {
-            fprintf(stderr, "wskcat: a receive never completed\n");
-            return WT_EXIT_USAGE; /* buf stays with the provider */
+        if (pending) {
+            uint32_t slice = wc_next_slice(w, idle_start);
+            if (slice == 0)
+                break; /* --timeout: the request is taken back below */
+            s = wskc_recv_wait(&w->rx, slice);
+            if (s == STATUS_PENDING)
+                continue; /* still posted: wait on it again */
+            pending = false;
         }
-        if (s == STATUS_CANCELLED)
-            continue;
-        if (!NT_SUCCESS(s)) {
+        if (w->rx.leaked || !NT_SUCCESS(s)) {
             fprintf(stderr, "wskcat: WskReceiveFrom: %s\n", wskc_status_str(s, st_buf));
             failed++;
             break;
         }
         got_n++;
         idle_start = lk_now_ns();
-        if (w->mode == WC_LISTEN || !w->quiet) {
-            if (!w->quiet)
-                printf("%s ", wc_addr_str(&from, a, sizeof a));
-            fwrite(buf, 1, got, stdout);
-            if (got == 0 || buf[got - 1] != '\n')
-                putchar('\n'); /* one line per datagram */
-            fflush(stdout);
+        if (!wc_deliver(w, buf, w->rx.got))
+            failed++;
+    }
+    if (pending) {
+        NTSTATUS s = wskc_recv_cancel(&w->rx);
+        if (w->rx.leaked) {
+            fprintf(stderr, "wskcat: a receive never completed\n");
+            return WT_EXIT_USAGE; /* buf stays with the provider */
         }
-        if (w->mode == WC_ECHO) {
-            s = wc_sendto(w, buf, got, &from, 10000);
-            if (!NT_SUCCESS(s)) {
-                fprintf(stderr, "wskcat: echo to %s: %s\n", wc_addr_str(&from, a, sizeof a),
-                        wskc_status_str(s, st_buf));
+        /* A datagram that completed the request before the cancel did. */
+        if (NT_SUCCESS(s)) {
+            got_n++;
+            if (!wc_deliver(w, buf, w->rx.got))
                 failed++;
-            } else if (w->verbose) {
-                fprintf(stderr, "wskcat: echoed %lu bytes to %s\n", (unsigned long)got,
-                        wc_addr_str(&from, a, sizeof a));
-            }
         }
     }
     free(buf);
+    wc_poll_usr1(w); /* a SIGUSR1 that came with the stop signal still prints */
     if (failed)
         return WT_EXIT_FAIL;
     if (w->count)
         return got_n >= w->count ? WT_EXIT_OK : WT_EXIT_FAIL;
-    (void)timed_out;
     return got_n > 0 ? WT_EXIT_OK : WT_EXIT_FAIL;
 }
 
@@ -660,7 +670,7 @@ int main(int argc, char **argv)
     }
     int fam;
     if (w.mode == WC_SEND) {
-        if (!wc_addr(&w.remote, args[1], 4, port, &fam)) {
+        if (!wc_addr(&w.remote, args[1], 4, port, &fam, w.remote_zone)) {
             fprintf(stderr, "wskcat: \"%s\" is not a numeric IPv4 or IPv6 address\n", args[1]);
             return WT_EXIT_USAGE;
         }
@@ -677,7 +687,7 @@ int main(int argc, char **argv)
         lport = port;
     }
     if (bind_addr) {
-        if (!wc_addr(&w.local, bind_addr, 4, lport, &fam)) {
+        if (!wc_addr(&w.local, bind_addr, 4, lport, &fam, w.local_zone)) {
             fprintf(stderr, "wskcat: --bind: \"%s\" is not a numeric address\n", bind_addr);
             return WT_EXIT_USAGE;
         }
@@ -689,17 +699,10 @@ int main(int argc, char **argv)
     } else {
         if (w.family == 0)
             w.family = 4;
-        wc_addr(&w.local, NULL, w.family, lport, &fam);
+        wc_addr(&w.local, NULL, w.family, lport, &fam, NULL);
     }
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_stop; /* no SA_RESTART: a blocked read returns */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sa.sa_handler = on_usr1;
-    sigaction(SIGUSR1, &sa, NULL);
+    wt_signals();
     signal(SIGPIPE, SIG_IGN);
 
     int rc;

@@ -5,7 +5,7 @@
  * WSKSTACK_CONFIG environment variable, the counters on request, and the
  * common exit codes.  Header-only, plain C (no socket or Windows headers),
  * so both a WSK source (wskcat.c) and a stack-API source (wsk-ping.c) use
- * it.
+ * it.  Also the signal handling both tools share, and --ready-fd's byte.
  *
  * Combination rule: the configuration is WSKSTACK_CONFIG, then every
  * --config TEXT in order, then the key options.  Single-valued keys (tap,
@@ -19,10 +19,12 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wskstack.h"
 
@@ -216,6 +218,55 @@ static inline bool wt_seconds(const char *s, double max, unsigned long *ms)
         return false;
     *ms = (unsigned long)(v * 1000.0 + 0.5);
     return true;
+}
+
+/* ---- signals --------------------------------------------------------------------
+ * SIGINT / SIGTERM set wt_stop (the tool ends after its current step; a
+ * second signal exits at once with 128 + its number), SIGUSR1 sets wt_usr1
+ * (the tool prints its counters).  No SA_RESTART: a blocked read returns
+ * EINTR, so a tool waiting on standard input notices either. */
+static volatile sig_atomic_t wt_stop, wt_usr1;
+
+static void wt_on_stop(int sig)
+{
+    if (wt_stop)
+        _exit(128 + sig);
+    wt_stop = sig;
+}
+
+static void wt_on_usr1(int sig)
+{
+    (void)sig;
+    wt_usr1 = 1;
+}
+
+static inline void wt_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = wt_on_stop;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = wt_on_usr1;
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
+/* --ready-fd: one byte, then the descriptor is closed (*fd = -1).  A
+ * caller whose setup failed closes it without the byte: the reader sees
+ * EOF instead. */
+static inline void wt_ready(const char *tool, int *fd)
+{
+    if (*fd < 0)
+        return;
+    ssize_t n;
+    do
+        n = write(*fd, "R", 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1)
+        fprintf(stderr, "%s: --ready-fd %d: %s\n", tool, *fd, strerror(errno));
+    close(*fd);
+    *fd = -1;
 }
 
 #endif /* WSS_WSKTOOL_H */

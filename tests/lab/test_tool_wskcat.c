@@ -6,12 +6,17 @@
  *
  *     kernel 192.0.2.1/24  <== TAP wct0 (made by wskcat) ==>  wskcat 192.0.2.2/24
  *
- * IPv4 only: the provider has no AF_INET6 datagram sockets yet (wskcat's
- * IPv6 path then exits 2 with "IPv6 sockets: not supported by this build
- * yet", which is not asserted here because it will change).
+ * The options and modes over IPv4: lines, --count, --file, listen, -q,
+ * SIGUSR1, echo, --timeout (one receive request for the whole wait, seen
+ * in the IRP trace), an absent host, WSKSTACK_CONFIG, usage and zone
+ * errors.  The peers here are kernel sockets (lab_kernel.h); IPv4, IPv6
+ * and IPv6 link-local against real peer programs (socat, ping, ping -6),
+ * with the captures checked by tshark, are test_tool_peers_udp.c and
+ * test_tool_peers_ping.c.
  *
  * Every run is bounded (--count / --timeout, and tr_wait kills at a
- * deadline); only 192.0.2.0/24 is used.
+ * deadline; a failed test's children are killed by tr_reap_all); only
+ * 192.0.2.0/24 and link-local addresses are used.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -183,20 +188,34 @@ static void test_echo(void **state)
     lk_close(k);
 }
 
+/* Lines of text that hold both a and b. */
+static unsigned lines_with(const char *text, const char *a, const char *b)
+{
+    char line[512];
+    unsigned n = 0;
+    for (unsigned i = 0; tr_line(text, i, line, sizeof line); i++)
+        n += strstr(line, a) != NULL && strstr(line, b) != NULL;
+    return n;
+}
+
 /* --timeout ends a listen that got fewer than --count datagrams: exit 1,
- * after the timeout and not much later. */
+ * after the timeout and not much later.  The IRP trace shows ONE receive
+ * request for the whole second (wskcat waits on its event in 200 ms slices
+ * without cancelling it), cancelled once, at the end. */
 static void test_listen_timeout(void **state)
 {
     (void)state;
-    char *argv[] = {(char *)tr_tool("wskcat"), CFG_TAP, CFG_ADDR, CFG_HOST, "-c", "5", "-t",
-                    "0.5", "listen", "7400", NULL};
+    char *argv[] = {(char *)tr_tool("wskcat"), CFG_TAP, CFG_ADDR, CFG_HOST, "--trace=irp",
+                    "-c", "5", "-t", "1", "listen", "7400", NULL};
     struct tr t;
     uint64_t t0 = tr_now_ms();
     assert_int_equal(tr_run(&t, argv, NULL, 20000), 1);
     uint64_t el = tr_now_ms() - t0;
-    assert_true(el >= 500);
-    assert_true(el < 5000);
+    assert_true(el >= 1000);
+    assert_true(el < 6000);
     assert_int_equal(t.out_len, 0);
+    assert_int_equal(tr_count(t.err, " irp - issued WskReceiveFrom "), 1);
+    assert_int_equal(lines_with(t.err, " irp - completed ", "STATUS_CANCELLED"), 1);
 }
 
 /* A send to an absent host fails (3 ARP requests): exit 1 and the status. */
@@ -253,6 +272,15 @@ static void test_usage(void **state)
     assert_int_equal(tr_wait_ready(&t, 5000), 0);   /* EOF, no byte */
     assert_int_equal(tr_wait(&t, 5000), 2);
     assert_non_null(strstr(t.err, "mtu"));
+    /* Zones: only on an IPv6 address; a name must be an interface once the
+     * stack is up (its TAP is one). */
+    char *v4zone[] = {(char *)tr_tool("wskcat"), "send", KADDR "%wct0", "7000", NULL};
+    assert_int_equal(tr_run(&t, v4zone, NULL, 5000), 2);
+    assert_non_null(strstr(t.err, "\"" KADDR "%wct0\" is not a numeric IPv4 or IPv6 address"));
+    char *nozone[] = {(char *)tr_tool("wskcat"), CFG_TAP, CFG_ADDR, CFG_HOST, "send",
+                      "fe80::1%nosuch0", "7000", NULL};
+    assert_int_equal(tr_run(&t, nozone, "x\n", 20000), 2);
+    assert_non_null(strstr(t.err, "wskcat: %nosuch0: no such interface\n"));
 }
 
 int main(void)
@@ -261,16 +289,16 @@ int main(void)
         return 1;
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_send_lines),
-        cmocka_unit_test(test_send_count),
-        cmocka_unit_test(test_send_file),
-        cmocka_unit_test(test_listen_ready),
-        cmocka_unit_test(test_listen_quiet_sigusr1),
-        cmocka_unit_test(test_echo),
-        cmocka_unit_test(test_listen_timeout),
-        cmocka_unit_test(test_send_absent),
-        cmocka_unit_test(test_env_config),
-        cmocka_unit_test(test_usage),
+        cmocka_unit_test_teardown(test_send_lines, tr_reap_all),
+        cmocka_unit_test_teardown(test_send_count, tr_reap_all),
+        cmocka_unit_test_teardown(test_send_file, tr_reap_all),
+        cmocka_unit_test_teardown(test_listen_ready, tr_reap_all),
+        cmocka_unit_test_teardown(test_listen_quiet_sigusr1, tr_reap_all),
+        cmocka_unit_test_teardown(test_echo, tr_reap_all),
+        cmocka_unit_test_teardown(test_listen_timeout, tr_reap_all),
+        cmocka_unit_test_teardown(test_send_absent, tr_reap_all),
+        cmocka_unit_test_teardown(test_env_config, tr_reap_all),
+        cmocka_unit_test_teardown(test_usage, tr_reap_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

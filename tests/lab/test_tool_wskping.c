@@ -9,6 +9,9 @@
  * Output lines are compared with iputils ping's format (regular
  * expressions only where times appear), exit codes exactly, and the
  * stack's counters (--counters) and the kernel's (/proc/net/snmp) exactly.
+ * The --pcap captures of an IPv4 and an IPv6 run are read with tshark:
+ * every IPv4, ICMP and ICMPv6 checksum good, exactly the echo requests
+ * sent and the kernel's replies.
  * Every run has -c and is killed at a deadline; documentation addresses only.
  */
 #include <setjmp.h>
@@ -43,6 +46,19 @@ static void line_matches(const char *text, unsigned i, const char *ere)
     assert_true(tr_line(text, i, buf, sizeof buf));
     if (!tr_match(buf, ere))
         fail_msg("line %u \"%s\" does not match /%s/", i, buf, ere);
+}
+
+/* tshark on a capture: every checksum it verifies is good, and the
+ * requests and replies filters each match exactly n frames. */
+static void expect_tshark(const char *pcap, const char *requests, const char *replies, int n)
+{
+    char why[256];
+    int verified = tr_tshark_checksums(pcap, why, sizeof why);
+    if (verified < 0)
+        fail_msg("%s: %s", pcap, why);
+    assert_true(verified >= 2 * n); /* at least the ICMP(v6) checksum of each echo */
+    assert_int_equal(tr_tshark_count(pcap, requests), n);
+    assert_int_equal(tr_tshark_count(pcap, replies), n);
 }
 
 /* -c 3 to the kernel over IPv4: 3 replies, ping's lines, counters. */
@@ -226,8 +242,31 @@ static void test_ping4_trace_pcap(void **state)
         frames++;
     }
     fclose(f);
-    unlink(pcap);
     assert_true(frames >= 4);
+    expect_tshark(pcap, "icmp.type == 8 && ip.src == 192.0.2.2 && ip.dst == 192.0.2.1",
+                  "icmp.type == 0 && ip.src == 192.0.2.1 && ip.dst == 192.0.2.2", 1);
+    unlink(pcap);
+}
+
+/* --pcap over IPv6 (-c 2): tshark finds every checksum good (the ICMPv6
+ * ones of the echoes, the DAD and Neighbor Discovery messages) and the 2
+ * requests and 2 replies. */
+static void test_ping6_pcap(void **state)
+{
+    (void)state;
+    char pcap[] = "/tmp/wskping-pcap6-XXXXXX";
+    int fd = mkstemp(pcap);
+    assert_true(fd >= 0);
+    close(fd);
+    char pcap_opt[64];
+    snprintf(pcap_opt, sizeof pcap_opt, "--pcap=%s", pcap);
+    char *argv[] = {(char *)tr_tool("wsk-ping"), CFG6, pcap_opt, "-c", "2", "-i", "0.2",
+                    "2001:db8::1", NULL};
+    struct tr t;
+    assert_int_equal(tr_run(&t, argv, NULL, 20000), 0);
+    expect_tshark(pcap, "icmpv6.type == 128 && ipv6.src == 2001:db8::2 && ipv6.dst == 2001:db8::1",
+                  "icmpv6.type == 129 && ipv6.src == 2001:db8::1 && ipv6.dst == 2001:db8::2", 2);
+    unlink(pcap);
 }
 
 static void test_usage(void **state)
@@ -253,15 +292,16 @@ int main(void)
     if (tu_enter_netns() != 0)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ping4),
-        cmocka_unit_test(test_ping6),
-        cmocka_unit_test(test_ping4_fragmented),
-        cmocka_unit_test(test_ping6_fragmented),
-        cmocka_unit_test(test_ping4_absent),
-        cmocka_unit_test(test_ping6_absent),
-        cmocka_unit_test(test_ping4_icmp_error),
-        cmocka_unit_test(test_ping4_trace_pcap),
-        cmocka_unit_test(test_usage),
+        cmocka_unit_test_teardown(test_ping4, tr_reap_all),
+        cmocka_unit_test_teardown(test_ping6, tr_reap_all),
+        cmocka_unit_test_teardown(test_ping4_fragmented, tr_reap_all),
+        cmocka_unit_test_teardown(test_ping6_fragmented, tr_reap_all),
+        cmocka_unit_test_teardown(test_ping4_absent, tr_reap_all),
+        cmocka_unit_test_teardown(test_ping6_absent, tr_reap_all),
+        cmocka_unit_test_teardown(test_ping4_icmp_error, tr_reap_all),
+        cmocka_unit_test_teardown(test_ping4_trace_pcap, tr_reap_all),
+        cmocka_unit_test_teardown(test_ping6_pcap, tr_reap_all),
+        cmocka_unit_test_teardown(test_usage, tr_reap_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
