@@ -7,7 +7,8 @@
  *   stack.c    lifecycle, receive thread, clock, stack_poll, address table
  *   pkt.c      packet pool
  *   eth.c      Ethernet input demultiplexing and output framing
- *   neigh.c    ARP and the neighbour cache (resolution queue, aging, tx_req)
+ *   neigh.c    the IPv4 neighbour cache (resolution queue, aging, tx_req)
+ *   arp_msg.c  ARP messages sent and received (RFC 826, RFC 5227)
  *   counters.c counter names, JSON dump, stack_drop
  *   trace.c    the decision trace (trace.h), stack_trace
  *   pcap.c     pcap= capture of every frame sent and received
@@ -166,7 +167,7 @@ const char *trace_proto_name(unsigned proto);
 int route4_lookup_quiet(struct wskstack *st, uint32_t dst, uint32_t *nexthop, uint8_t *plen_out);
 int route6_lookup_quiet(struct wskstack *st, const uint8_t dst[16], uint8_t nexthop[16]);
 /* The "ipv6 tx send" line of a packet whose 40-byte header is at hdr
- * (ipv6.c; nd.c writes its own headers and uses it too).  how: where it
+ * (ipv6.c; nd_send.c writes its own headers and uses it too).  how: where it
  * goes, "next hop 2001:db8::2".  Call it after stack_trace_on(TRACE_IPV6). */
 void ipv6_trace_send(struct wskstack *st, const uint8_t *hdr, const char *how);
 
@@ -199,10 +200,11 @@ void eth_input(struct wskstack *st, struct pkt *p, uint64_t now);
  * Without st->lock.  Consumes p (freed after the write).  0 or -errno. */
 int eth_output(struct wskstack *st, struct pkt *p, const uint8_t dst[ETH_ALEN], uint16_t ethertype);
 
-/* ---- neighbours / ARP (neigh.c) ------------------------------------------------ */
+/* ---- neighbours / ARP (neigh.c, arp_msg.c) ------------------------------------- */
 int neigh_init(struct wskstack *st);
 void neigh_fini(struct wskstack *st);     /* fails queued tx_reqs with -ENODEV */
-/* Receive thread: an ARP packet (p at the ARP header).  Consumes p. */
+/* Receive thread: an ARP packet (p at the ARP header).  Consumes p.
+ * arp_msg.c. */
 void arp_input(struct wskstack *st, struct pkt *p, uint64_t now);
 /* Send an IPv4 packet (p at the IP header) to next hop `nh`.  p may be a
  * CHAIN (p->next) of the fragments of one datagram, in order, all carrying
@@ -218,11 +220,11 @@ int neigh_output(struct wskstack *st, struct pkt *p, uint32_t nh, uint64_t now);
 void neigh_timer(struct wskstack *st, uint64_t now);
 /* ns until the next neighbour timer is due (UINT64_MAX: none). */
 uint64_t neigh_next_timer(struct wskstack *st, uint64_t now);
-/* Gratuitous ARP for each of our addresses (at start). */
+/* Gratuitous ARP for each of our addresses (at start).  arp_msg.c. */
 void arp_announce(struct wskstack *st);
 /* Fail every queued packet (device gone). */
 void neigh_flush(struct wskstack *st, int err);
-/* Packet-chain helpers shared by neigh.c and nd.c (one copy, in neigh.c).
+/* Packet-chain helpers shared by neigh.c and the ND files (one copy, in neigh.c).
  * Called without st->lock.  A chain is linked through p->next.
  *   neigh_chain_send_now     write every packet to mac; req untouched (the
  *                            caller's own send); 0 or the first error
@@ -235,6 +237,66 @@ void neigh_chain_send_queued(struct wskstack *st, struct pkt *p, const uint8_t m
                              uint16_t ethertype);
 void neigh_chain_fail(struct wskstack *st, struct pkt *p, int err);
 unsigned neigh_chain_len(const struct pkt *p);
+
+/* The IPv4 neighbour table, for neigh.c (the cache) and arp_msg.c (ARP
+ * messages) only: nothing else looks inside st->neigh.  Design and
+ * bounds: the top of neigh.c. */
+#define NEIGH_MAX 256
+#define NEIGH_HASH 256              /* buckets, power of two */
+
+enum neigh_state { NEIGH_FREE = 0, NEIGH_INCOMPLETE, NEIGH_REACHABLE, NEIGH_STALE, NEIGH_FAILED };
+
+struct neigh_entry {
+    uint32_t ip;                 /* host order */
+    uint8_t mac[ETH_ALEN];
+    uint8_t state;               /* enum neigh_state */
+    uint8_t requests;            /* broadcast requests sent (INCOMPLETE) */
+    bool is_static;
+    bool flushing;               /* a thread is writing this entry's queue */
+    int16_t hnext;               /* hash chain / free list (index, -1 = end) */
+    uint32_t spa;                /* our address used in requests */
+    uint64_t confirmed;          /* last time the MAC was confirmed (ns) */
+    uint64_t timer;              /* INCOMPLETE: next retransmit/failure (ns) */
+    uint64_t lru;                /* use sequence number: smaller = older */
+    struct pkt *qh, *qt;         /* packets waiting for resolution */
+    unsigned qlen;
+};
+
+struct neigh_table {
+    struct neigh_entry e[NEIGH_MAX];
+    int16_t bucket[NEIGH_HASH];
+    int16_t free_head;
+    unsigned count;
+    unsigned queued_total;
+    uint64_t seq;
+    uint64_t next_sweep;
+    uint64_t last_defend;
+    bool defended;
+    int gone_err;                /* != 0: device gone, refuse new sends */
+};
+
+/* neigh.c.  No lock needed (addresses are read-only after creation): */
+/* True if a is one of our IPv4 addresses. */
+bool addr_is_ours(const struct wskstack *st, uint32_t a);
+/* Directed broadcast of one of our subnets (not for /31 and /32). */
+bool addr_is_subnet_bcast(const struct wskstack *st, uint32_t a);
+/* neigh.c.  Caller holds st->lock: */
+/* Every state change of a dynamic entry, with its trace line. */
+void neigh_set_state(struct wskstack *st, struct neigh_entry *e, enum neigh_state s,
+                     const char *rfc);
+struct neigh_entry *neigh_find(struct neigh_table *t, uint32_t ip);
+/* A fresh entry for ip (state FREE, caller fills it), evicting the least
+ * recently used idle dynamic entry when full; NULL if none can go. */
+struct neigh_entry *neigh_new(struct wskstack *st, uint32_t ip);
+/* Take the whole queue of e. */
+struct pkt *neigh_take_queue(struct neigh_table *t, struct neigh_entry *e);
+/* neigh.c.  Without st->lock, e->flushing set by the caller: write e's
+ * queue (chain, already taken) in order until it stays empty. */
+void neigh_flush_entry(struct wskstack *st, struct neigh_entry *e, struct pkt *chain,
+                       const uint8_t mac_in[ETH_ALEN]);
+/* arp_msg.c.  Without st->lock: a resolution request for tpa from spa,
+ * broadcast, target MAC zero (RFC 826). */
+void arp_request(struct wskstack *st, uint32_t spa, uint32_t tpa);
 
 /* Listing (listing.c): one neighbour entry, IPv4 (neigh.c) or IPv6 (nd.c).
  * neigh_at / nd_neigh_at: entry idx of the table, caller holds st->lock;

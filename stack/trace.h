@@ -68,7 +68,31 @@
  *           (rx: a ping handle's event queue overflowed), drop
  *   udp     csum (rx: ports, length, checksum verdict), send (tx: ports,
  *           length, checksum computed), drop
- *   wsk, irp  the WSK provider's events (wsk/)
+ *   wsk     the WSK provider's socket-level decisions (wsk/; "call" names
+ *           the WSK call or event, "status" the NTSTATUS when there is one):
+ *           bind (-: a WskBind done, the port), refuse (a call refused,
+ *           with its status and why: bind -, send tx, receive rx, event
+ *           control -, release rx), send (tx: a WskSendTo or
+ *           WskSendMessages accepted), source (tx: the IN_PKTINFO /
+ *           IN6_PKTINFO source of a send), destination (tx: the fixed
+ *           address a send with RemoteAddress NULL went to), fixed (-: a
+ *           fixed remote or sendto address set or cleared), deliver (rx: a
+ *           datagram copied into a WskReceiveFrom IRP), queue (rx: a
+ *           datagram queued on the socket), drop (rx: a datagram the socket
+ *           refused, "counter" UdpInErrors or UdpRcvbufErrors; datagrams
+ *           lost for want of memory for an indication have no counter),
+ *           indicate (rx: one WskReceiveFromEvent call and the client's
+ *           answer, written after the callback returned), release (rx:
+ *           WskRelease), event (-: WSK_EVENT_RECEIVE_FROM enabled or
+ *           disabled), close (-: what WskCloseSocket cancelled or dropped),
+ *           gone (-: the device went away, pending receives completed)
+ *   irp     each IRP's life, dir "-", always with "irp" and "call" (the WSK
+ *           call it belongs to): issued (the call got the IRP, its first
+ *           step: wsk_irp_accept), pended (STATUS_PENDING returned),
+ *           completed ("status"; the Information is in the message), cancel
+ *           (the IRP was cancelled; its completed line follows), refused
+ *           (no IRP or no free stack location: the call returns
+ *           STATUS_INVALID_PARAMETER and the IRP is not completed)
  * Every drop is event "drop" with its "counter" (the nstat name it bumped)
  * and, when there is one, the "rfc" behind the rule.
  *
