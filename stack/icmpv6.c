@@ -3,7 +3,7 @@
  * icmpv6.c - ICMPv6 for a host (RFC 4443): echo replies, error messages
  * with the "never send an error about..." rules of §2.4(e), the size rule
  * of §2.4(c) and a rate limiter, Packet Too Big -> path MTU (RFC 8201), and
- * the hand-off of Neighbor Discovery messages to nd.c.
+ * the hand-off of Neighbor Discovery messages to nd_input.c.
  *
  * Input (p at the ICMPv6 message), in order:
  *   Icmp6InMsgs (every message, as Linux counts it)
@@ -19,7 +19,7 @@
  *                                            packet we could have sent (IPv6,
  *                                            >= 48 bytes, source one of ours) and
  *                                            reports >= 1280: pmtu6_update (E.35)
- *   RS/RA/NS/NA/Redirect (133-137)        -> nd_input (nd.c counts Icmp6In<type>
+ *   RS/RA/NS/NA/Redirect (133-137)        -> nd_input (nd_input.c counts Icmp6In<type>
  *                                            and applies RFC 4861's checks)
  *   MLD (130-132, 143)                    -> ignored (traced): no MLD yet
  *   any other type                        -> Icmp6InErrors: an unknown
@@ -46,7 +46,7 @@
  * icmp.c (1000/s, burst 50), its own for IPv6 (st->icmp6); suppressed errors
  * count in Icmp6OutRateLimitHost.
  *
- * Counting: nd.c counts the ND types it receives and the ND messages it
+ * Counting: nd_input.c counts the ND types it receives, nd_send.c the ND messages it
  * builds and sends itself; icmpv6_send (for other callers) counts
  * Icmp6OutMsgs and the per-type Icmp6Out* of what it sends.
  *

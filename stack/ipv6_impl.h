@@ -11,10 +11,12 @@
  *             (RFC 8201)
  *   icmpv6.c  ICMPv6 echo, errors (RFC 4443) with the never-send rules and
  *             the rate limiter, Packet Too Big input -> pmtu6_update
- *   nd.c      Neighbor Discovery (RFC 4861): NS/NA/RS/RA, the IPv6
- *             neighbour cache with NUD (INCOMPLETE, REACHABLE, STALE, DELAY,
- *             PROBE), router list, RA processing, IPv6 routing table
- *             (route6_*), nd6_output
+ *   nd.c      Neighbor Discovery (RFC 4861): the IPv6 neighbour cache with
+ *             NUD (INCOMPLETE, REACHABLE, STALE, DELAY, PROBE), router list,
+ *             nd6_output, queries
+ *   nd_input.c  received NS/NA/RS/RA/Redirect: validation and processing
+ *   nd_send.c   the NS/NA/RS we send, the ND timers, nd_start
+ *   route6.c  the IPv6 routing table (route6_*)
  *   addr6.c   IPv6 address table: link-local generation, configured
  *             addresses, SLAAC (RFC 4862), DAD, lifetimes, multicast groups,
  *             RFC 6724 source address selection
@@ -90,7 +92,8 @@ void icmpv6_send_error(struct wskstack *st, uint8_t type, uint8_t code, uint32_t
 int icmpv6_send(struct wskstack *st, const uint8_t src[16], const uint8_t dst[16],
                 uint8_t hop_limit, const uint8_t *body, size_t body_len, uint64_t now);
 
-/* ---- nd.c ------------------------------------------------------------------------------ */
+/* ---- nd.c, nd_input.c (nd_input), nd_send.c (nd_timer, nd_next_timer, nd_start,
+ * nd_send_dad_ns) ------------------------------------------------------------ */
 int nd_init(struct wskstack *st);
 void nd_fini(struct wskstack *st);        /* fails queued tx_reqs with -ENODEV */
 /* ND message (RS/RA/NS/NA/Redirect) already checksum-verified by icmpv6.c. */
@@ -174,7 +177,7 @@ uint64_t addr6_next_timer(struct wskstack *st, uint64_t now);
 bool addr6_is_local(struct wskstack *st, const uint8_t a[16], bool usable_only);
 /* A multicast group we listen to (all-nodes, solicited-node of each addr). */
 bool addr6_is_joined(struct wskstack *st, const uint8_t group[16]);
-/* DAD input from nd.c: an NS for a tentative target from :: (another node's
+/* DAD input from nd_input.c: an NS for a tentative target from :: (another node's
  * DAD) or an NA for it -> duplicate (RFC 4862 §5.4.3-5.4.4). */
 void addr6_dad_conflict(struct wskstack *st, const uint8_t target[16], bool from_na, uint64_t now);
 /* Prefix Information option from a valid RA (RFC 4862 §5.5.3). */
