@@ -186,6 +186,16 @@ struct wp {
     double tsum2;
 };
 
+/* The first line, iputils' format: printed once the first request is out. */
+static void print_banner(const struct wp *p)
+{
+    if (p->family == 4)
+        printf("PING %s (%s) %lu(%lu) bytes of data.\n", p->host, p->host, p->size, p->size + 28);
+    else
+        printf("PING %s(%s) %lu data bytes\n", p->host, p->host, p->size);
+    fflush(stdout);
+}
+
 static void print_stats(struct wp *p, uint64_t start_ns, uint64_t end_ns)
 {
     printf("\n--- %s ping statistics ---\n", p->host);
@@ -403,27 +413,25 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    if (p.family == 4)
-        printf("PING %s (%s) %lu(%lu) bytes of data.\n", p.host, p.host, p.size, p.size + 28);
-    else
-        printf("PING %s(%s) %lu data bytes\n", p.host, p.host, p.size);
-    fflush(stdout);
-
     uint64_t start = wskstack_now_ns(p.st), last_sent = start;
     for (unsigned long i = 0; (p.count == 0 || i < p.count) && !wt_stop; i++) {
         uint16_t seq = (uint16_t)(i + 1);
         uint64_t t;
         p.seen[seq] = 0;
         rc = wskstack_ping_send(p.ping, seq, p.payload, p.size, &t);
-        if (rc != 0) {
-            if (p.ntx == 0 && (rc == -ENETUNREACH || rc == -EADDRNOTAVAIL)) {
+        if (p.ntx == 0) {
+            /* Like iputils, which connect()s before its PING line: no route
+             * or no source is reported alone, without the PING line. */
+            if (rc == -ENETUNREACH || rc == -EADDRNOTAVAIL) {
                 fprintf(stderr, "wsk-ping: connect: %s\n", rc == -ENETUNREACH
                                                                ? "Network is unreachable"
                                                                : "Cannot assign requested address");
                 goto out;
             }
-            fprintf(stderr, "wsk-ping: sendmsg: %s\n", strerror(-rc));
+            print_banner(&p);
         }
+        if (rc != 0)
+            fprintf(stderr, "wsk-ping: sendmsg: %s\n", strerror(-rc));
         p.sent_ns[seq] = t ? t : 1;
         p.ntx++;
         last_sent = t;
