@@ -47,6 +47,15 @@ for h in ntddk.h wsk.h; do
     fi
 done
 
+# The programs and their man pages (man/CMakeLists.txt: share/man/man1, man7).
+for f in bin/wsk-lab bin/wskcat bin/wsk-ping share/man/man1/wskcat.1 share/man/man1/wsk-ping.1 \
+         share/man/man1/wsk-lab.1 share/man/man7/wskstack.7; do
+    if [[ ! -f $prefix/$f ]]; then
+        echo "install-test: $f was not installed" >&2
+        exit 1
+    fi
+done
+
 extra=()
 case $sanitize in
     address) extra=(-fsanitize=address,undefined) ;;
